@@ -1,0 +1,13 @@
+"""The typer application object; command modules attach themselves to it."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="biomedner",
+    help="Open biomedical named entity recognition with GLiNER-style span models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)

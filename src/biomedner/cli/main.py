@@ -1,0 +1,11 @@
+"""Entry point of the ``biomedner`` command. Each module below registers its commands on ``app``."""
+
+from __future__ import annotations
+
+from biomedner.cli import predict  # noqa: F401
+from biomedner.cli.app import app
+
+__all__ = ["app"]
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,170 @@
+"""Decoding: span scores -> non-conflicting word spans. Pure functions, no model needed.
+
+Semantics are the reference library's: a candidate is a (start word, width, label) cell whose
+sigmoid score is strictly above the threshold and whose span ends inside the text; candidates are
+visited by descending score (ties keep enumeration order: start, then width, then label) and
+accepted unless they conflict with an already accepted span; the result is sorted by start.
+
+Conflicts, by mode:
+- ``flat``: any overlap; identical boundaries conflict too (one label per span).
+- ``nested``: partial overlap only (one span fully inside another is allowed); identical
+  boundaries conflict.
+- ``multi_label``: as ``flat``, but the same boundaries may carry several labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from biomedner.errors import InputError
+from biomedner.types import DECODE_MODES, DecodeMode
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Scored span candidates of one text, in word indices; ``stops`` are exclusive."""
+
+    starts: np.ndarray  # [N] int64
+    stops: np.ndarray  # [N] int64
+    labels: np.ndarray  # [N] int64, index into the label list
+    scores: np.ndarray  # [N] float32 probabilities
+
+    def __len__(self) -> int:
+        return int(self.starts.shape[0])
+
+    @staticmethod
+    def empty() -> Candidates:
+        z = np.zeros(0, dtype=np.int64)
+        return Candidates(z, z.copy(), z.copy(), np.zeros(0, dtype=np.float32))
+
+    @staticmethod
+    def concat(parts: Sequence[Candidates]) -> Candidates:
+        if not parts:
+            return Candidates.empty()
+        return Candidates(
+            np.concatenate([p.starts for p in parts]),
+            np.concatenate([p.stops for p in parts]),
+            np.concatenate([p.labels for p in parts]),
+            np.concatenate([p.scores for p in parts]),
+        )
+
+    def select(self, keep: np.ndarray) -> Candidates:
+        return Candidates(self.starts[keep], self.stops[keep], self.labels[keep], self.scores[keep])
+
+
+def check_mode(mode: str) -> DecodeMode:
+    if mode not in DECODE_MODES:
+        raise InputError(f"unknown decoding mode {mode!r}; choose one of {', '.join(DECODE_MODES)}")
+    return mode  # type: ignore[return-value]
+
+
+def check_threshold(threshold: float) -> float:
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+        raise InputError(f"threshold must be a number in [0, 1), got {threshold!r}")
+    if not 0.0 <= float(threshold) < 1.0:
+        raise InputError(f"threshold must lie in [0, 1), got {threshold}")
+    return float(threshold)
+
+
+def find_candidates(
+    probs: torch.Tensor,
+    num_words: Sequence[int],
+    threshold: float,
+    num_labels: Sequence[int] | None = None,
+) -> list[Candidates]:
+    """Cells above ``threshold`` of a ``[B, W, K, C]`` probability tensor, one list per row.
+
+    Row ``b`` has ``num_words[b]`` real words and, if given, ``num_labels[b]`` real labels; cells
+    past either are padding and never become candidates. Only the cells above the threshold
+    leave the tensor, so the cost after the comparison grows with the number of candidates.
+    """
+    batch, width, max_width, classes = probs.shape
+    device = probs.device
+    above = probs > threshold  # [B, W, K, C]
+    lengths = torch.as_tensor(list(num_words), device=device)
+    span_stop = torch.arange(width, device=device)[:, None] + torch.arange(max_width, device=device)
+    span_ok = (span_stop + 1)[None] <= lengths[:, None, None]  # [B, W, K]
+    above &= span_ok[..., None]
+    if num_labels is not None:
+        label_ok = (
+            torch.arange(classes, device=device)[None]
+            < torch.as_tensor(list(num_labels), device=device)[:, None]
+        )
+        above &= label_ok[:, None, None, :]
+    b_idx, s_idx, k_idx, c_idx = (t.cpu().numpy() for t in torch.nonzero(above, as_tuple=True))
+    scores = probs[above].float().cpu().numpy()
+    out: list[Candidates] = []
+    bounds = np.searchsorted(b_idx, np.arange(batch + 1))
+    for b in range(batch):
+        lo, hi = bounds[b], bounds[b + 1]
+        starts = s_idx[lo:hi].astype(np.int64)
+        out.append(
+            Candidates(
+                starts=starts,
+                stops=starts + k_idx[lo:hi] + 1,
+                labels=c_idx[lo:hi].astype(np.int64),
+                scores=scores[lo:hi],
+            )
+        )
+    return out
+
+
+def resolve(candidates: Candidates, mode: DecodeMode) -> Candidates:
+    """Greedy conflict resolution (see module docstring); result sorted by start."""
+    if len(candidates) == 0:
+        return candidates
+    order = np.argsort(-candidates.scores, kind="stable")
+    starts = candidates.starts[order]
+    stops = candidates.stops[order]
+    accepted: list[int] = []
+    if mode == "flat":
+        # one label per word: an occupancy array answers "any overlap" in O(span width)
+        occupied = np.zeros(int(stops.max()), dtype=bool)
+        for i in range(len(order)):
+            s, e = starts[i], stops[i]
+            if not occupied[s:e].any():
+                occupied[s:e] = True
+                accepted.append(i)
+    else:
+        acc_s: list[int] = []
+        acc_e: list[int] = []
+        for i in range(len(order)):
+            s, e = int(starts[i]), int(stops[i])
+            if _conflicts(s, e, acc_s, acc_e, mode):
+                continue
+            acc_s.append(s)
+            acc_e.append(e)
+            accepted.append(i)
+    chosen = order[np.asarray(accepted, dtype=np.int64)]
+    chosen = chosen[np.argsort(candidates.starts[chosen], kind="stable")]
+    return candidates.select(chosen)
+
+
+def _conflicts(s: int, e: int, acc_s: list[int], acc_e: list[int], mode: DecodeMode) -> bool:
+    for a_s, a_e in zip(acc_s, acc_e):
+        if s == a_s and e == a_e:
+            if mode == "multi_label":
+                continue
+            return True
+        overlap = s < a_e and a_s < e
+        if not overlap:
+            continue
+        if mode == "nested" and ((a_s <= s and e <= a_e) or (s <= a_s and a_e <= e)):
+            continue
+        return True
+    return False
+
+
+def decode(
+    probs: torch.Tensor,
+    num_words: Sequence[int],
+    threshold: float,
+    mode: DecodeMode,
+    num_labels: Sequence[int] | None = None,
+) -> list[Candidates]:
+    """``find_candidates`` then ``resolve`` for every row of a ``[B, W, K, C]`` tensor."""
+    return [resolve(c, mode) for c in find_candidates(probs, num_words, threshold, num_labels)]

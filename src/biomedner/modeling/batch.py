@@ -1,0 +1,30 @@
+"""The tensors one forward pass consumes. Built by ``biomedner.inference.collate``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import torch
+
+
+@dataclass
+class EncodedBatch:
+    """Shapes: B windows, T tokens, W words, C labels.
+
+    ``word_index[b, w]`` is the token position of word ``w``'s first sub-token (0 where padded);
+    ``label_index[b, c]`` is the token position of label ``c``'s ``<<ENT>>`` marker (uni-encoder
+    only; empty for the bi-encoder, whose labels are encoded apart)."""
+
+    input_ids: torch.Tensor  # [B, T] long
+    attention_mask: torch.Tensor  # [B, T] long
+    word_index: torch.Tensor  # [B, W] long
+    word_mask: torch.Tensor  # [B, W] bool
+    label_index: torch.Tensor  # [B, C] long
+    label_mask: torch.Tensor  # [B, C] bool
+
+    @property
+    def num_words(self) -> list[int]:
+        return self.word_mask.sum(-1).tolist()
+
+    def to(self, device: torch.device | str) -> EncodedBatch:
+        return EncodedBatch(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})

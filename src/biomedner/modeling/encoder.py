@@ -1,0 +1,81 @@
+"""Transformer backbones built from an embedded HF config, plus first-sub-token word pooling."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import torch
+from torch import nn
+
+from biomedner.errors import CheckpointError
+
+try:  # transformers >= 5
+    from transformers.initialization import no_init_weights
+except ImportError:  # pragma: no cover - transformers 4.x
+    from transformers.modeling_utils import no_init_weights
+
+
+def build_backbone(encoder_config: dict[str, Any], *, init_weights: bool = False) -> nn.Module:
+    """An HF encoder from its config dict. Weights are left uninitialised unless asked, since
+    a checkpoint overwrites them all (strict loading guarantees it)."""
+    from transformers import AutoConfig, AutoModel
+
+    cfg = dict(encoder_config)
+    model_type = cfg.pop("model_type", None)
+    if not model_type:
+        raise CheckpointError("the embedded encoder config has no model_type")
+    for key in ("transformers_version", "_name_or_path"):
+        cfg.pop(key, None)
+    config = AutoConfig.for_model(model_type, **cfg)
+    ctx = contextlib.nullcontext() if init_weights else no_init_weights()
+    with ctx:
+        return AutoModel.from_config(config)
+
+
+def max_input_tokens(encoder_config: dict[str, Any]) -> int | None:
+    """Longest token sequence the backbone accepts, or None when it has no hard limit
+    (relative-position DeBERTa-v2/v3 without absolute position embeddings)."""
+    if encoder_config.get("model_type") == "deberta-v2" and not encoder_config.get(
+        "position_biased_input", False
+    ):
+        return None
+    limit = encoder_config.get("max_position_embeddings")
+    if limit is None:
+        return None
+    # RoBERTa-style models reserve padding_idx + 1 positions
+    offset = 2 if encoder_config.get("model_type") in {"roberta", "xlm-roberta", "camembert"} else 0
+    return int(limit) - offset
+
+
+class TextEncoder(nn.Module):
+    """Backbone + optional projection to the span head's width (iff the widths differ)."""
+
+    def __init__(
+        self, encoder_config: dict[str, Any], hidden_size: int, *, init_weights: bool = False
+    ):
+        super().__init__()
+        self.backbone = build_backbone(encoder_config, init_weights=init_weights)
+        backbone_width = self.backbone.config.hidden_size
+        self.projection = (
+            nn.Linear(backbone_width, hidden_size) if backbone_width != hidden_size else None
+        )
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        # input_ids, attention_mask: [B, T] -> token states [B, T, D]
+        hidden = self.backbone(
+            input_ids=input_ids, attention_mask=attention_mask, return_dict=True
+        ).last_hidden_state
+        if self.projection is not None:
+            hidden = self.projection(hidden)
+        return hidden
+
+
+def gather_words(
+    token_states: torch.Tensor, word_index: torch.Tensor, word_mask: torch.Tensor
+) -> torch.Tensor:
+    """First-sub-token pooling: ``word_index[b, w]`` is the token position of word ``w``'s first
+    sub-token. token_states [B, T, D] -> words [B, W, D], zero where ``word_mask`` is False."""
+    dim = token_states.size(-1)
+    words = token_states.gather(1, word_index.unsqueeze(-1).expand(-1, -1, dim))
+    return words * word_mask.unsqueeze(-1).to(words.dtype)

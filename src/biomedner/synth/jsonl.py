@@ -1,0 +1,84 @@
+"""Small JSONL helpers shared by the synth pipeline: strict reading with file/line errors and
+atomic writing (temp file + rename, so a killed run never leaves half a file)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from biomedner.errors import FormatError
+
+
+def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_number, object)``; blank lines are skipped, anything that is not a JSON object
+    raises FormatError(file, line, reason)."""
+    path = Path(path)
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise FormatError(f"not valid JSON ({exc.msg})", str(path), lineno) from None
+            if not isinstance(data, dict):
+                raise FormatError("each line must be a JSON object", str(path), lineno)
+            yield lineno, data
+
+
+def require_str(data: dict[str, Any], key: str, path: str | os.PathLike[str], line: int) -> str:
+    value = data.get(key)
+    if not isinstance(value, str):
+        raise FormatError(f"field {key!r} must be a string", str(path), line)
+    return value
+
+
+def write_jsonl_atomic(rows: Iterable[dict[str, Any]], path: str | os.PathLike[str]) -> int:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = 0
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            for row in rows:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                n += 1
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return n
+
+
+def write_json_atomic(data: Any, path: str | os.PathLike[str]) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=2, sort_keys=False)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def report_path_for(out: str | os.PathLike[str]) -> Path:
+    """``dir/name.jsonl`` -> ``dir/name.report.json``: the report lives beside its output."""
+    out = Path(out)
+    stem = out.name[: -len(".jsonl")] if out.name.endswith(".jsonl") else out.stem
+    return out.with_name(f"{stem}.report.json")

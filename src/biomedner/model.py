@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import torch
 
@@ -30,7 +30,7 @@ from biomedner.types import DecodeMode, Entity
 
 logger = get_logger(__name__)
 
-Labels = Union[Sequence[str], LabelSet]
+Labels = Sequence[str] | LabelSet
 
 
 class NERModel:

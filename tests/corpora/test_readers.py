@@ -22,7 +22,7 @@ def test_pubtator_title_abstract_offsets_relations_and_extra_columns(fixtures: P
     assert [(p.type, p.offset) for p in d.passages] == [("title", 0), ("abstract", 50)]
     assert spans(d)[1] == (23, 48, "chronic myeloid leukaemia", "Disease")
     assert len(d.entities) == 6 and len(docs[1].entities) == 4
-    composite = [e for e in d.entities if e.text == "Hepatotoxicity and rash"][0]
+    composite = next(e for e in d.entities if e.text == "Hepatotoxicity and rash")
     assert composite.ids == ("D056486|D005076",)
     assert d.metadata["relations"] == [["CID", "D000068877", "D056486"]]
     assert d.metadata["pubtator_extra_columns"] == {"123:146:Disease": ["Hepatotoxicity", "rash"]}
@@ -33,7 +33,7 @@ def test_pubtator_title_abstract_offsets_relations_and_extra_columns(fixtures: P
 def test_pubtator_ncbi_variant_duplicate_ids_and_padded_surface(fixtures: Path) -> None:
     docs, report = read_with_report(fixtures / "ncbi_style.pubtator", "pubtator")
     assert [d.id for d in docs] == ["2001", "2001"]
-    anaemia = [e for e in docs[0].entities if e.label == "DiseaseClass"][0]
+    anaemia = next(e for e in docs[0].entities if e.label == "DiseaseClass")
     assert anaemia.text == "haemolytic anaemia"
     assert report.counts["surface_whitespace_differences"] == 1
     assert {e.label for e in docs[1].entities} == {"SpecificDisease", "DiseaseClass"}
@@ -44,7 +44,7 @@ def test_bioc_xml_passages_gap_and_relations(fixtures: Path) -> None:
     d1, d2 = docs
     assert d1.text[: len("Mutations in KRAS")] == "Mutations in KRAS"
     assert spans(d1)[0] == (13, 17, "KRAS", "GeneOrGeneProduct")
-    hct = [e for e in d1.entities if e.label == "CellLine"][0]
+    hct = next(e for e in d1.entities if e.label == "CellLine")
     assert d1.text[hct.start : hct.end] == "HCT116" and hct.ids == ("CVCL_0291",)
     assert len(d1.metadata["bioc_relations"]) == 1 and report.counts["relations"] == 1
     # the 3-character gap between passages is filled with spaces so offsets stay absolute
@@ -68,7 +68,7 @@ def test_bioc_json(fixtures: Path) -> None:
     (doc,) = read(fixtures / "sample.bioc.json", "bioc-json")
     assert doc.id == "4001" and doc.metadata["infons"] == {"journal": "none"}
     assert spans(doc)[-1][2:] == ("glucose", "Chemical")
-    assert [e.ids for e in doc.sorted_entities()][0] == ("D008687",)
+    assert next(e.ids for e in doc.sorted_entities()) == ("D008687",)
 
 
 def test_brat_lf_discontinuous_normalisation_and_counts(fixtures: Path) -> None:
@@ -84,8 +84,11 @@ def test_brat_lf_discontinuous_normalisation_and_counts(fixtures: Path) -> None:
     assert report.counts["attributes"] == 1 and report.counts["discontinuous_entities"] == 1
     # CRLF: offsets count the carriage returns
     assert "\r\n" in crlf.text
-    assert spans(crlf) == [(21, 27, "Adults", "Person"), (33, 48, "type 1 diabetes", "Condition"),
-                           (59, 71, "insulin pump", "Device")]
+    assert spans(crlf) == [
+        (21, 27, "Adults", "Person"),
+        (33, 48, "type 1 diabetes", "Condition"),
+        (59, 71, "insulin pump", "Device"),
+    ]
 
 
 def test_brat_single_file_path(fixtures: Path) -> None:
@@ -157,7 +160,9 @@ def test_gliner_json_inclusive_word_indices(fixtures: Path) -> None:
     assert docs[0].metadata == {"negatives": ["disease"]}
     assert docs[1].entities == []
     assert [e.text for e in docs[2].sorted_entities()] == [
-        "Chronic kidney disease", "kidney", "anaemia"
+        "Chronic kidney disease",
+        "kidney",
+        "anaemia",
     ]
 
 

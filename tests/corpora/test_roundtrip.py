@@ -58,7 +58,9 @@ def test_same_format_round_trip(
         ]
 
 
-def test_pubtator_lines_survive_including_relations_and_extra_columns(fixtures: Path, tmp_path: Path) -> None:
+def test_pubtator_lines_survive_including_relations_and_extra_columns(
+    fixtures: Path, tmp_path: Path
+) -> None:
     src = fixtures / "sample.pubtator"
     write(read(src, "pubtator"), tmp_path / "x.pubtator", "pubtator")
     original = [ln for ln in src.read_text().splitlines() if ln]
@@ -129,8 +131,11 @@ def test_writers_report_what_they_cannot_keep(fixtures: Path, tmp_path: Path) ->
 
 def test_brat_rewrites_labels_with_spaces(tmp_path: Path) -> None:
     doc = Document.from_dict(
-        {"id": "s", "text": "KRAS", "entities": [
-            {"start": 0, "end": 4, "text": "KRAS", "label": "gene or gene product"}]}
+        {
+            "id": "s",
+            "text": "KRAS",
+            "entities": [{"start": 0, "end": 4, "text": "KRAS", "label": "gene or gene product"}],
+        }
     )
     report = write([doc], tmp_path / "b", "brat")
     assert report.counts["labels_with_spaces_rewritten"] == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from biomedner.cli import predict  # noqa: F401
+from biomedner.cli import init_model, predict  # noqa: F401
 from biomedner.cli.app import app
 
 __all__ = ["app"]

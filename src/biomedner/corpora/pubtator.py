@@ -71,7 +71,14 @@ def read_pubtator(path: Path, report: ReadReport) -> list[Document]:
                 str(path),
                 lineno,
             )
-        if len(fields) >= 5 and fields[1].isdigit() and fields[2].isdigit():
+        # a numeric second field marks a mention line; relation lines have a type name there
+        if fields[1].isdigit():
+            if len(fields) < 5:
+                raise FormatError(
+                    f"mention line needs 'PMID start end text type', got {len(fields)} fields",
+                    str(path),
+                    lineno,
+                )
             cur.mentions.append((lineno, fields))
         elif len(fields) >= 3:
             cur.relations.append(fields[1:])

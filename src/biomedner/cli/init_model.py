@@ -1,0 +1,50 @@
+"""``biomedner init-model``: a new, untrained checkpoint on a pretrained encoder (a starting
+point for ``biomedner train``; its predictions are meaningless until trained)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from biomedner.cli.app import app
+from biomedner.errors import BiomednerError
+
+
+@app.command("init-model")
+def init_model_command(
+    backbone: Annotated[
+        str, typer.Argument(help="text encoder: hub id or local HF model directory")
+    ],
+    out: Annotated[Path, typer.Argument(help="directory to write the checkpoint to")],
+    labels_encoder: Annotated[
+        str | None, typer.Option(help="label encoder for a bi-encoder (hub id or directory)")
+    ] = None,
+    hidden_size: Annotated[
+        int | None, typer.Option(help="span-head width (default: encoder's)")
+    ] = None,
+    max_width: Annotated[int, typer.Option(help="longest span in words")] = 12,
+    max_len: Annotated[int, typer.Option(help="window length in words")] = 384,
+    splitter: Annotated[
+        str, typer.Option(help="word splitter: whitespace or biomedical")
+    ] = "whitespace",
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    from biomedner.modeling.init import init_model
+
+    try:
+        model = init_model(
+            backbone,
+            labels_encoder=labels_encoder,
+            hidden_size=hidden_size,
+            max_width=max_width,
+            max_len=max_len,
+            words_splitter_type=splitter,  # type: ignore[arg-type]
+            seed=seed,
+        )
+        model.save_pretrained(out)
+    except (BiomednerError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"wrote {model.config.architecture} checkpoint to {out}")

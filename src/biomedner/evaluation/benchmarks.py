@@ -116,7 +116,9 @@ class BenchmarkSplit:
 def load_registry(path: str | Path | None = None) -> Registry:
     """The shipped registry, or another registry file of the same shape."""
     if path is None:
-        text = resources.files("biomedner.evaluation").joinpath("benchmarks.json").read_text("utf-8")
+        text = (
+            resources.files("biomedner.evaluation").joinpath("benchmarks.json").read_text("utf-8")
+        )
         source = "biomedner/evaluation/benchmarks.json"
     else:
         text = Path(path).read_text(encoding="utf-8")
@@ -142,9 +144,7 @@ def list_benchmarks() -> list[str]:
 def get_benchmark(name: str, registry: Registry | None = None) -> BenchmarkSpec:
     reg = registry or _shipped()
     if name not in reg.benchmarks:
-        raise InputError(
-            f"unknown benchmark {name!r}; registered: {', '.join(reg.benchmarks)}"
-        )
+        raise InputError(f"unknown benchmark {name!r}; registered: {', '.join(reg.benchmarks)}")
     return reg.benchmarks[name]
 
 
@@ -189,6 +189,7 @@ def split_hash(root: Path, spec: SplitSpec) -> str:
 def _select(docs: list[Document], sel: Select) -> list[Document]:
     """Seeded partition by group: groups sorted, permuted with numpy's default generator, cut at
     the rounded cumulative fractions."""
+
     def group(doc_id: str) -> str:
         if sel.group_pattern is None:
             return doc_id

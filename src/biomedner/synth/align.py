@@ -45,6 +45,7 @@ from biomedner.logging import get_logger
 from biomedner.synth.jsonl import (
     file_sha256,
     iter_jsonl,
+    load_texts,
     report_path_for,
     require_str,
     write_json_atomic,
@@ -285,19 +286,6 @@ def align_mentions(
 
     out = [SpanLabel(start=s, end=e, label=lab) for (s, e) in kept for lab in span_types[(s, e)]]
     out.sort(key=lambda x: (x.start, x.end, x.label))
-    return out
-
-
-def load_texts(path: str | os.PathLike[str]) -> dict[str, tuple[str, str | None]]:
-    """``{"id", "text", "source"?}`` JSONL -> ``{id: (text, source)}``; repeated ids are an error."""
-    out: dict[str, tuple[str, str | None]] = {}
-    for line, data in iter_jsonl(path):
-        rid = require_str(data, "id", path, line)
-        text = require_str(data, "text", path, line)
-        if rid in out:
-            raise FormatError(f"duplicate text id {rid!r}", str(path), line)
-        source = data.get("source")
-        out[rid] = (text, source if isinstance(source, str) else None)
     return out
 
 

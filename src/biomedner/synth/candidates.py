@@ -13,17 +13,26 @@ import re
 
 _TOKEN = re.compile(r"[\w][\w\-/+'.]*[\w]|[\w]", re.UNICODE)
 _BREAK = re.compile(r"[,;:()\[\]{}!?\"]|\.\s")
-_STOP = frozenset(
-    """a about above after again against all also although am among an and any are as at be
-    because been before being below between both but by can could did do does doing during each
-    either few for from further had has have having he her here hers herself him himself his how i
-    if in into is it its itself may might more most much must my neither no nor not of off on once
-    only or other our ours out over own per same she should since so some such than that the their
-    them then there these they this those through thus to too under until up upon very via was we
-    were what when where whether which while who whom why will with within without would yet you
-    your however therefore respectively using used use compared versus vs study studies patients
-    results conclusion conclusions methods background objective objectives aim aims""".split()
-)
+_FUNCTION_WORDS = """a about above after again against all also although am among an and any are
+as at be because been before being below between both but by can could did do does doing during
+each either few for from further had has have having he her here hers herself him himself his how
+i if in into is it its itself may might more most much must my neither no nor not of off on once
+only or other our ours out over own per same she should since so some such than that the their
+them then there these they this those through thus to too under until up upon very via was we were
+what when where whether which while who whom why will with within without would yet you your
+however whereas therefore respectively using used use compared versus vs study studies patients results
+conclusion conclusions methods background objective objectives aim aims"""
+# frequent verbs of abstracts, which would otherwise glue noun phrases together
+_VERBS = """show shows showed shown reveal reveals revealed suggest suggests suggested indicate
+indicates indicated demonstrate demonstrates demonstrated find finds found report reports reported
+observe observes observed increase increases increased decrease decreases decreased reduce reduces
+reduced improve improves improved raise raises raised lower lowers lowered predict predicts
+predicted start starts started cause causes caused lead leads led develop develops developed
+receive receives received undergo underwent undergone remain remains remained occur occurs
+occurred associate associated involve involves involved include includes included performed
+evaluate evaluated assess assessed investigate investigated examine examined compare identify
+identified determine determined measure measured shortened prolonged enhanced inhibited blunted"""
+_STOP = frozenset(_FUNCTION_WORDS.split()) | frozenset(_VERBS.split())
 
 
 def candidate_phrases(text: str, max_words: int = 6, limit: int = 80) -> list[str]:

@@ -199,8 +199,14 @@ def curate(
         contamination[f"{kind}_{hit.reason}"] += 1
         by_set[hit.reference_set] += 1
         per_source[doc.source]["decontaminated" if kind == "benchmark" else "excluded"] += 1
-        removed.append(_removed(doc, "decontaminate" if kind == "benchmark" else "exclude",
-                                hit.reason, **{k: v for k, v in hit.to_json().items() if k != "reason"}))
+        removed.append(
+            _removed(
+                doc,
+                "decontaminate" if kind == "benchmark" else "exclude",
+                hit.reason,
+                **{k: v for k, v in hit.to_json().items() if k != "reason"},
+            )
+        )
 
     dups = find_duplicates([d.text for d in clean], config.dedup)
     drop = {d.index for d in dups}
@@ -210,8 +216,13 @@ def curate(
         counts["exact_duplicates" if exact else "near_duplicates"] += 1
         per_source[doc.source]["duplicates"] += 1
         removed.append(
-            _removed(doc, "dedup", "exact_duplicate" if exact else "near_duplicate",
-                     kept=clean[d.kept].id, similarity=d.similarity)
+            _removed(
+                doc,
+                "dedup",
+                "exact_duplicate" if exact else "near_duplicate",
+                kept=clean[d.kept].id,
+                similarity=d.similarity,
+            )
         )
     unique = [doc for i, doc in enumerate(clean) if i not in drop]
 

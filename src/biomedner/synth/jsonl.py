@@ -82,3 +82,16 @@ def report_path_for(out: str | os.PathLike[str]) -> Path:
     out = Path(out)
     stem = out.name[: -len(".jsonl")] if out.name.endswith(".jsonl") else out.stem
     return out.with_name(f"{stem}.report.json")
+
+
+def load_texts(path: str | os.PathLike[str]) -> dict[str, tuple[str, str | None]]:
+    """``{"id", "text", "source"?}`` JSONL -> ``{id: (text, source)}``; repeated ids are an error."""
+    out: dict[str, tuple[str, str | None]] = {}
+    for line, data in iter_jsonl(path):
+        rid = require_str(data, "id", path, line)
+        text = require_str(data, "text", path, line)
+        if rid in out:
+            raise FormatError(f"duplicate text id {rid!r}", str(path), line)
+        source = data.get("source")
+        out[rid] = (text, source if isinstance(source, str) else None)
+    return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import pairwise
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -53,7 +54,7 @@ def text_stats(text: str) -> dict[str, float]:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     dup_lines = len(lines) - len(set(lines))
 
-    bigrams = Counter(zip(lower, lower[1:], strict=False))
+    bigrams = Counter(pairwise(lower))
     top_bigram_chars = 0
     if bigrams:
         (w1, w2), count = bigrams.most_common(1)[0]

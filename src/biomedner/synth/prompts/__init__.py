@@ -9,14 +9,18 @@ turns). Editing a prompt means adding a new version: outputs and caches are keye
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from biomedner.errors import ConfigError
+
+if TYPE_CHECKING:
+    import jinja2
 
 ENTITY_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -34,6 +38,16 @@ ENTITY_SCHEMA: dict[str, Any] = {
     "required": ["entities"],
     "additionalProperties": False,
 }
+
+
+@functools.lru_cache(maxsize=16)
+def _compile(template: str) -> jinja2.Template:
+    import jinja2
+
+    # plain text, not HTML: no autoescaping; a missing variable is an error, not ""
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
+    return env.from_string(template)
 
 
 def available_prompts() -> list[str]:
@@ -66,13 +80,7 @@ class PromptTemplate:
         return f"{self.version}@{self.digest}"
 
     def render_user(self, text: str, candidates: list[str] | None = None) -> str:
-        import jinja2
-
-        env = jinja2.Environment(
-            undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False
-        )
-        env.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
-        return env.from_string(self.user_template).render(text=text, candidates=candidates or [])
+        return _compile(self.user_template).render(text=text, candidates=candidates or [])
 
     def messages(
         self,

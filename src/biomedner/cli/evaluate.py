@@ -1,0 +1,91 @@
+"""``biomedner evaluate``: a registered-benchmark evaluation of one model, written to a folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from biomedner.cli.app import app
+from biomedner.errors import BiomednerError
+
+
+def load_model(path_or_hub_id: str, device: str) -> Any:
+    """The model the command evaluates (a seam tests replace with a fake model)."""
+    from biomedner.model import NERModel
+
+    return NERModel.from_pretrained(path_or_hub_id, device=device)
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"expected comma-separated numbers, got {text!r}") from None
+
+
+@app.command("evaluate")
+def evaluate_command(
+    model: str = typer.Option(..., "--model", "-m", help="Model directory or hub id."),
+    benchmarks: str = typer.Option(
+        "ncbi_disease", "--benchmarks", "-b", help="Comma-separated registered benchmark names."
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for predictions and reports."),
+    split: str = typer.Option("test", help="Split to score."),
+    threshold: float = typer.Option(0.5, help="Score threshold for predictions."),
+    mode: str | None = typer.Option(
+        None, help="flat, nested or multi_label; default: the registry's nested flag."
+    ),
+    find_threshold: bool = typer.Option(
+        False,
+        "--find-threshold",
+        help="Also tune the threshold on dev and rescore (reported apart).",
+    ),
+    thresholds: str | None = typer.Option(
+        None, help="Comma-separated candidate thresholds for --find-threshold."
+    ),
+    tune_split: str = typer.Option("dev", help="Split used by --find-threshold."),
+    data_root: Path | None = typer.Option(
+        None, help="Benchmark data folder (default: $BIOMEDNER_DATA or ../shared/data/benchmarks)."
+    ),
+    batch_size: int = typer.Option(8, help="Texts per model call."),
+    device: str = typer.Option("cpu", help="Device to load the model on."),
+    bootstrap: int = typer.Option(1000, help="Bootstrap resamples for confidence intervals."),
+    seed: int = typer.Option(0, help="Seed of the bootstrap."),
+    no_verify: bool = typer.Option(
+        False, "--no-verify", help="Evaluate even if the data hash differs from the registry."
+    ),
+    no_plot: bool = typer.Option(False, "--no-plot", help="Skip the PNG plot."),
+) -> None:
+    """Run a model over registered benchmarks; write predictions, report.json, report.md and
+    f1.png into --out."""
+    from biomedner.evaluation import BootstrapConfig, evaluate
+    from biomedner.evaluation.harness import DEFAULT_THRESHOLDS
+    from biomedner.evaluation.markdown import report_markdown
+
+    names = [b.strip() for b in benchmarks.split(",") if b.strip()]
+    try:
+        ner = load_model(model, device)
+        report = evaluate(
+            ner,
+            names,
+            split=split,
+            threshold=threshold,
+            mode=mode,
+            data_root=data_root,
+            batch_size=batch_size,
+            bootstrap=BootstrapConfig(n_resamples=bootstrap, seed=seed) if bootstrap > 0 else None,
+            tune_threshold=find_threshold,
+            tune_split=tune_split,
+            thresholds=_floats(thresholds) if thresholds else DEFAULT_THRESHOLDS,
+            out_dir=out,
+            model_id=model,
+            verify=not no_verify,
+            plot=not no_plot,
+        )
+    except BiomednerError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(report_markdown(report))
+    typer.echo(f"wrote {out / 'report.json'}", err=True)

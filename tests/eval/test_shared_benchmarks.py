@@ -85,3 +85,20 @@ def test_biored_pubtator_and_bioc_xml_agree(shared_benchmarks: Path) -> None:
     assert [sorted((e.start, e.end, e.label) for e in d.entities) for d in pt] == [
         sorted((e.start, e.end, e.label) for e in d.entities) for d in xml
     ]
+
+
+def test_score_a_prediction_file_against_a_registered_split(
+    loaded, shared_benchmarks: Path, tmp_path: Path
+) -> None:
+    from biomedner.corpora import write
+    from biomedner.evaluation.score_files import score_files
+
+    gold = loaded[("bc5cdr", "test")].documents
+    write(gold, tmp_path / "pred.xml", "bioc-xml")
+    report = score_files(
+        "bc5cdr:test", tmp_path / "pred.xml", data_root=shared_benchmarks, n_resamples=20
+    )
+    entry = report.benchmarks["bc5cdr"]
+    assert entry["n_gold"] == entry["n_pred"] == 9809
+    assert entry["metrics"]["strict"]["micro"]["f1"] == 1.0
+    assert entry["data_hash"] == loaded[("bc5cdr", "test")].data_hash

@@ -35,7 +35,7 @@ def compare_command(
         )
     except (BiomednerError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(2) from None
     typer.echo(comparison_markdown(result))
     if out is not None:
         out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")

@@ -41,7 +41,7 @@ def convert_command(
         write_report = write(docs, dst, to_format)
     except BiomednerError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(2) from None
     typer.echo(
         f"{read_report.documents} documents, {read_report.entities} entities: "
         f"{read_report.format} -> {write_report.format} ({dst})",

@@ -57,15 +57,19 @@ def evaluate_command(
         False, "--no-verify", help="Evaluate even if the data hash differs from the registry."
     ),
     no_plot: bool = typer.Option(False, "--no-plot", help="Skip the PNG plot."),
+    registry: Path | None = typer.Option(
+        None, help="A benchmark registry JSON file to use instead of the shipped one."
+    ),
 ) -> None:
-    """Run a model over registered benchmarks; write predictions, report.json, report.md and
-    f1.png into --out."""
+    """Score a model on registered benchmarks; writes predictions, report.json/.md, f1.png."""
     from biomedner.evaluation import BootstrapConfig, evaluate
+    from biomedner.evaluation.benchmarks import load_registry
     from biomedner.evaluation.harness import DEFAULT_THRESHOLDS
     from biomedner.evaluation.markdown import report_markdown
 
     names = [b.strip() for b in benchmarks.split(",") if b.strip()]
     try:
+        reg = load_registry(registry) if registry is not None else None
         ner = load_model(model, device)
         report = evaluate(
             ner,
@@ -83,9 +87,10 @@ def evaluate_command(
             model_id=model,
             verify=not no_verify,
             plot=not no_plot,
+            registry=reg,
         )
     except BiomednerError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(2) from None
     typer.echo(report_markdown(report))
     typer.echo(f"wrote {out / 'report.json'}", err=True)

@@ -56,7 +56,7 @@ def score_command(
         )
     except (BiomednerError, json.JSONDecodeError) as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(2) from None
     from biomedner.evaluation.markdown import report_markdown
 
     typer.echo(report_markdown(report))

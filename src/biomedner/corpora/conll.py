@@ -99,7 +99,7 @@ def read_conll(
             tok, tag = f[tok_col], f[tag_col]
             if not _TAG.match(tag):
                 raise FormatError(f"{tag!r} is not an IOB tag (O, B-X, I-X)", str(path), lineno)
-            if not tok or any(c.isspace() for c in tok):
+            if not tok or len(tok.split()) != 1 or tok.strip() != tok:
                 raise FormatError(f"token {tok!r} is empty or contains spaces", str(path), lineno)
             if tokens:
                 pos += 1

@@ -227,6 +227,38 @@ def _map_labels(
     return out
 
 
+# Splits carved from one pool (JNLPBA train/dev, CHIA) read it once per process; keyed by the
+# content hash, so changed files are read again. Readers never mutate what they return.
+_POOL_CACHE: dict[
+    tuple[str, tuple[str, ...], str, str, str], tuple[list[Document], ReadReport]
+] = {}
+_POOL_CACHE_SIZE = 4
+
+
+def _read_pool(
+    root: Path, files: tuple[str, ...], spec: BenchmarkSpec, digest: str
+) -> tuple[list[Document], ReadReport]:
+    key = (
+        str(root.resolve()),
+        files,
+        spec.format,
+        json.dumps(spec.read_options, sort_keys=True),
+        digest,
+    )
+    if key not in _POOL_CACHE:
+        docs: list[Document] = []
+        report = ReadReport(path=str(root), format=spec.format)
+        for rel in files:
+            part, rep = read_with_report(root / rel, spec.format, **spec.read_options)
+            docs.extend(part)
+            report.merge(rep)
+        while len(_POOL_CACHE) >= _POOL_CACHE_SIZE:
+            del _POOL_CACHE[next(iter(_POOL_CACHE))]
+        _POOL_CACHE[key] = (docs, report)
+    docs, report = _POOL_CACHE[key]
+    return list(docs), report
+
+
 def load_benchmark(
     name: str,
     split: str = "test",
@@ -250,12 +282,7 @@ def load_benchmark(
             f"registry expects {expected}: the data differ from the registered version "
             "(pass verify=False / --no-verify to evaluate anyway; the report records the hash)"
         )
-    docs: list[Document] = []
-    report = ReadReport(path=str(root), format=spec.format)
-    for rel in sspec.files:
-        part, rep = read_with_report(root / rel, spec.format, **spec.read_options)
-        docs.extend(part)
-        report.merge(rep)
+    docs, report = _read_pool(root, tuple(sspec.files), spec, digest)
     counts: dict[str, int] = {"raw_mentions": sum(len(d.entities) for d in docs)}
     if sspec.select is not None:
         docs = _select(docs, sspec.select)

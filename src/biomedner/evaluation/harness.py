@@ -47,7 +47,7 @@ class Predictor(Protocol):
 def _model_id(model: Any, model_id: str | None) -> str:
     if model_id:
         return model_id
-    for attr in ("name_or_path", "path", "model_id"):
+    for attr in ("name_or_path", "name", "path", "model_id"):
         v = getattr(model, attr, None)
         if isinstance(v, str | Path) and str(v):
             return str(v)

@@ -19,8 +19,10 @@ def _with_ci(block: dict[str, Any]) -> str:
 
 def metrics_rows(name: str, b: dict[str, Any], metrics: dict[str, Any], threshold: Any) -> str:
     s, r, bd = metrics["strict"], metrics["relaxed"], metrics["boundary"]
+    split = "-" if b["split"] is None else b["split"]
+    threshold = "-" if threshold is None else threshold
     return (
-        f"| {name} | {b['split']} | {threshold} | {b['n_documents']} | {b['n_gold']} | "
+        f"| {name} | {split} | {threshold} | {b['n_documents']} | {b['n_gold']} | "
         f"{b['n_pred']} | {_pct(s['micro']['precision'])} | {_pct(s['micro']['recall'])} | "
         f"{_with_ci(s['micro'])} | {_with_ci(s['macro'])} | {_with_ci(r['micro'])} | "
         f"{_with_ci(bd['micro'])} |"

@@ -90,6 +90,14 @@ def score_files(
         )
         key = Path(gold_s).name
     pred_docs, _ = read_with_report(pred, pred_format)
+    gold_labels = {e.label for d in gold_docs for e in d.entities}
+    pred_labels = {e.label for d in pred_docs for e in d.entities}
+    if gold_labels and pred_labels and not gold_labels & pred_labels:
+        # nothing could ever match: almost surely raw gold types against natural-language labels
+        raise InputError(
+            f"gold labels {sorted(gold_labels)[:6]} and predicted labels {sorted(pred_labels)[:6]} "
+            "share no label; map the gold types with --benchmark or --label-map"
+        )
     bootstrap = BootstrapConfig(n_resamples=n_resamples, seed=seed) if n_resamples > 0 else None
     result = score_documents(
         gold_docs,

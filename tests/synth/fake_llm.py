@@ -16,6 +16,7 @@ times and the peak number of requests in flight.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -110,7 +111,9 @@ class FakeLLM:
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 pass
 
-            def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+            def _send(
+                self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+            ) -> None:
                 data = json.dumps(body).encode("utf-8")
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -118,10 +121,9 @@ class FakeLLM:
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
                 self.end_headers()
-                try:
+                # the client may have given up (timeout) before a slow reply came
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (timeout) before the slow reply came
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
@@ -172,7 +174,9 @@ class FakeLLM:
                 if mode == "fence":
                     content = f"```json\n{answer}\n```"
                 elif mode == "chatty":
-                    content = f"Here are the entities I found:\n{answer}\nLet me know if you need more."
+                    content = (
+                        f"Here are the entities I found:\n{answer}\nLet me know if you need more."
+                    )
                 elif mode == "truncated":
                     content = answer[: max(answer.rfind("}, {") + 12, 20)]
                     finish = "length"

@@ -16,7 +16,7 @@ import pytest
 from biomedner.errors import ConfigError
 from biomedner.synth.annotate import AnnotateConfig, annotate_file, annotate_file_async
 from biomedner.synth.cache import AnnotationCache, cache_key
-from biomedner.synth.client import LLMConfig, LLMRequestError
+from biomedner.synth.client import LLMConfig, LLMRequestError, RateLimiter
 from biomedner.synth.prompts import load_prompt
 from tests.synth.conftest import SCRIPTS, TEXTS, read_jsonl, write_texts
 from tests.synth.fake_llm import FakeLLM, lexicon_entities
@@ -71,7 +71,13 @@ def test_every_text_annotated_once_and_failures_counted(texts_file: Path, tmp_pa
     assert c["client_requests"] == sum(requests.values()) == 12 + 1 + 1 + 1 + 2 + 1
     by_word = {w: n for w in SCRIPTS for t, n in requests.items() if w in t}
     assert by_word == {
-        "FENCE": 1, "CHATTY": 1, "TRUNC": 1, "GARBAGE": 2, "RATE": 2, "FLAKY": 3, "SLOW": 2,
+        "FENCE": 1,
+        "CHATTY": 1,
+        "TRUNC": 1,
+        "GARBAGE": 2,
+        "RATE": 2,
+        "FLAKY": 3,
+        "SLOW": 2,
         "SCHEMA": 2,
     }
     assert json.loads((tmp_path / "ann.report.json").read_text())["counts"] == c
@@ -174,14 +180,35 @@ def test_missing_base_url_is_a_config_error(texts_file: Path, tmp_path: Path, mo
 
 def test_concurrency_and_rate_are_bounded(texts_file: Path, tmp_path: Path) -> None:
     with FakeLLM(delay_s=0.05) as server:
+        start = time.monotonic()
         annotate_file(
             texts_file,
             tmp_path / "o.jsonl",
             _config(server.base_url, max_concurrency=2, max_requests_per_second=40),
         )
+        elapsed = time.monotonic() - start
         assert server.peak_in_flight <= 2
-        gaps = [b - a for a, b in zip(server.arrivals, server.arrivals[1:], strict=False)]
-    assert min(gaps) >= 0.015  # 40/s -> starts 25 ms apart, less network jitter
+        assert server.total == 12
+    # 12 request starts at most 40/s apart cannot fit in less than 11/40 s
+    assert elapsed >= 11 / 40
+
+
+def test_rate_limiter_spaces_request_starts() -> None:
+    async def starts() -> list[float]:
+        limiter = RateLimiter(50.0)
+        out: list[float] = []
+
+        async def one() -> None:
+            await limiter.wait()
+            out.append(time.monotonic())
+
+        await asyncio.gather(*(one() for _ in range(6)))
+        return sorted(out)
+
+    times = asyncio.run(starts())
+    # the k-th start is scheduled k/50 s after the first; wake-ups may be late, never early
+    for k, t in enumerate(times):
+        assert t - times[0] >= k / 50 - 0.002
 
 
 def test_cancelled_run_resumes_without_loss_or_repeats(texts_file: Path, tmp_path: Path) -> None:

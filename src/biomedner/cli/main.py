@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from biomedner.cli import init_model, predict  # noqa: F401
+from biomedner.cli import (  # noqa: F401
+    compare,
+    convert,
+    evaluate,
+    init_model,
+    predict,
+    score,
+    synth,
+)
+from biomedner.cli import train  # noqa: F401
 from biomedner.cli.app import app
 
 __all__ = ["app"]

@@ -31,7 +31,8 @@ predicted start starts started cause causes caused lead leads led develop develo
 receive receives received undergo underwent undergone remain remains remained occur occurs
 occurred associate associated involve involves involved include includes included performed
 evaluate evaluated assess assessed investigate investigated examine examined compare identify
-identified determine determined measure measured shortened prolonged enhanced inhibited blunted"""
+identified determine determined measure measured shortened prolonged enhanced inhibited blunted
+rose rise rises risen fell fall falls fallen"""
 _STOP = frozenset(_FUNCTION_WORDS.split()) | frozenset(_VERBS.split())
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from biomedner.errors import BiomednerError
 from biomedner.logging import get_logger
 from biomedner.synth.decontam import ContaminationIndex, DecontamConfig
 from biomedner.synth.dedup import DedupConfig, find_duplicates
@@ -32,6 +33,20 @@ from biomedner.synth.sources import CorpusDoc, ReadStats, SourceSpec, read_sourc
 logger = get_logger(__name__)
 
 BenchmarkTexts = Iterable[tuple[str | None, str]]
+
+_COUNT_KEYS = (
+    "read",
+    "pubmed_deleted",
+    "pubmed_superseded",
+    "ids_disambiguated",
+    "quality_dropped",
+    "decontaminated",
+    "excluded",
+    "exact_duplicates",
+    "near_duplicates",
+    "sampled_out",
+    "written",
+)
 
 
 class SamplingConfig(BaseModel):
@@ -49,23 +64,46 @@ class CurateConfig(BaseModel):
     # texts that must not be annotated again, e.g. an earlier teacher run's texts.jsonl
     exclude: list[SourceSpec] = Field(default_factory=list)
     use_benchmark_registry: bool = True
+    benchmark_data_root: str | None = None  # default: the registry's own resolution
     quality: QualityConfig = Field(default_factory=QualityConfig)
     decontam: DecontamConfig = Field(default_factory=DecontamConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
 
 
-def registry_benchmark_texts() -> dict[str, BenchmarkTexts] | None:
-    """All registered benchmark splits as ``{"name/split": [(pmid, text), ...]}``, or None when
-    the benchmark registry is not available in this installation."""
+# PubTator documents are keyed by PMID; other formats' ids (file names, sentence numbers) are not
+_PMID_FORMATS = ("pubtator", "bioc", "bioc-xml", "bioc-json", "bioc_xml", "bioc_json")
+
+
+def registry_benchmark_texts(
+    data_root: str | os.PathLike[str] | None = None,
+) -> tuple[dict[str, BenchmarkTexts], list[str]] | None:
+    """Every registered benchmark split as ``({"name/split": [(pmid, text), ...]}, unavailable)``,
+    where ``unavailable`` lists the splits whose files could not be read; None when the benchmark
+    registry is not part of this installation. Files are read without the hash check: a locally
+    modified benchmark must still be decontaminated against."""
     try:
         from biomedner.evaluation import benchmarks as registry
     except ImportError:
         return None
-    loader = getattr(registry, "benchmark_texts", None)
-    if loader is None:
-        return None
-    return dict(loader())
+    sets: dict[str, BenchmarkTexts] = {}
+    unavailable: list[str] = []
+    for name in registry.list_benchmarks():
+        spec = registry.get_benchmark(name)
+        use_pmid = spec.format in _PMID_FORMATS
+        for split in spec.splits:
+            try:
+                loaded = registry.load_benchmark(name, split, data_root=data_root, verify=False)
+            except (BiomednerError, OSError) as exc:
+                logger.warning(
+                    "benchmark %s/%s unavailable for decontamination: %s", name, split, exc
+                )
+                unavailable.append(f"{name}/{split}")
+                continue
+            sets[f"{name}/{split}"] = [
+                (d.id if use_pmid and d.id.isdigit() else None, d.text) for d in loaded.documents
+            ]
+    return sets, unavailable
 
 
 def _removed(doc: CorpusDoc, stage: str, reason: str, **extra: Any) -> dict[str, Any]:
@@ -124,8 +162,15 @@ def _reference_index(
     index = ContaminationIndex(config.decontam)
     sets: Mapping[str, BenchmarkTexts] | None
     if benchmark_texts is None:
-        sets = registry_benchmark_texts() if config.use_benchmark_registry else None
+        found = (
+            registry_benchmark_texts(config.benchmark_data_root)
+            if config.use_benchmark_registry
+            else None
+        )
+        sets = found[0] if found is not None and found[0] else None
         report["benchmark_source"] = "registry" if sets is not None else "none"
+        if found is not None:
+            report["benchmark_sets_unavailable"] = found[1]
     elif isinstance(benchmark_texts, Mapping):
         sets = benchmark_texts
         report["benchmark_source"] = "argument"
@@ -134,8 +179,8 @@ def _reference_index(
         report["benchmark_source"] = "argument"
     if sets is None:
         logger.warning(
-            "no benchmark texts given and no benchmark registry available: "
-            "the curated corpus is NOT decontaminated"
+            "no benchmark texts (none given, and the registry is switched off, missing or has "
+            "no readable split): the curated corpus is NOT decontaminated"
         )
     else:
         for name, items in sets.items():
@@ -164,7 +209,8 @@ def curate(
     report_path = Path(report_path) if report_path else out_path.with_name(f"{stem}.report.json")
     removed_path = out_path.with_name(f"{stem}.removed.jsonl")
 
-    counts: Counter[str] = Counter()
+    # the standard counters are always reported, zeros included
+    counts: Counter[str] = Counter({k: 0 for k in _COUNT_KEYS})
     removed: list[dict[str, Any]] = []
     report: dict[str, Any] = {"config": config.model_dump()}
 
@@ -240,7 +286,10 @@ def curate(
     report.update(
         {
             "output": {"name": out_path.name, "removed_list": removed_path.name},
-            "counts": dict(sorted(counts.items())),
+            "counts": {
+                **{k: counts[k] for k in _COUNT_KEYS},
+                **{k: v for k, v in sorted(counts.items()) if k not in _COUNT_KEYS},
+            },
             "quality_dropped_by_reason": dict(quality_reasons.most_common()),
             "contamination_by_reason": dict(contamination.most_common()),
             "contamination_by_reference_set": dict(by_set.most_common()),

@@ -17,7 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Characters expected in prose: letters, digits, whitespace and common punctuation/symbols of
 # biomedical writing. Anything else counts as "special".
-_ORDINARY_PUNCT = set(".,;:!?()[]{}-–—/'\"%+=<>±×·°µ&*#~^_|@$’‘“”…≤≥→")
+_ORDINARY_PUNCT = ".,;:!?()[]{}-–—/'\"%+=<>±×·°µ&*#~^_|@$’‘“”…≤≥→"
+_SPACE = re.compile(r"\s")
+_ALPHA = re.compile(r"[^\W\d_]")
+_DIGIT = re.compile(r"\d")
+# not a letter, digit, whitespace or ordinary punctuation (the underscore is punctuation here)
+_SPECIAL = re.compile("[^\\w\\s" + re.escape(_ORDINARY_PUNCT) + "]")
 
 
 class QualityConfig(BaseModel):
@@ -42,14 +47,14 @@ class QualityConfig(BaseModel):
 
 def text_stats(text: str) -> dict[str, float]:
     """The statistics the filters use (also handy for choosing thresholds on a sample)."""
-    chars = [c for c in text if not c.isspace()]
-    n_chars = max(len(chars), 1)
+    # regex counting (subn) runs in C; a per-character Python loop was most of curation's time
+    n_chars = max(len(text) - _SPACE.subn("", text)[1], 1)
     words = _WORD.findall(text)
     n_words = max(len(words), 1)
     lower = [w.lower() for w in words]
-    alpha = sum(c.isalpha() for c in chars)
-    digit = sum(c.isdigit() for c in chars)
-    special = sum(1 for c in chars if not (c.isalnum() or c in _ORDINARY_PUNCT))
+    alpha = _ALPHA.subn("", text)[1]
+    digit = _DIGIT.subn("", text)[1]
+    special = _SPECIAL.subn("", text)[1]
     upper_words = sum(1 for w in words if len(w) >= 2 and w.isupper() and w.isalpha())
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     dup_lines = len(lines) - len(set(lines))
@@ -121,10 +126,11 @@ def quality_reason(text: str, config: QualityConfig, has_abstract: bool = True) 
         return "empty"
     if config.require_abstract and not has_abstract:
         return "no_abstract"
+    bounds = [b for b in _bounds(config) if b[2] is not None]
+    if not bounds:
+        return None
     stats = text_stats(text)
-    for reason, key, threshold, is_min in _bounds(config):
-        if threshold is None:
-            continue
+    for reason, key, threshold, is_min in bounds:
         value = stats[key]
         if (is_min and value < threshold) or (not is_min and value > threshold):
             return reason

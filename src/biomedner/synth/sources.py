@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -110,26 +109,28 @@ def detect_format(path: Path) -> SourceFormat | None:
     return None
 
 
-def _files(spec: SourceSpec) -> list[tuple[Path, SourceFormat]]:
+def _files(spec: SourceSpec, stats: ReadStats | None = None) -> list[tuple[Path, SourceFormat]]:
+    """The files of a source. A file is read in the given format (or the one its name implies);
+    in a folder, files of other formats (README, licences, a .txt beside PubMed XML) are skipped
+    and counted as ``files_skipped``."""
     root = Path(spec.path)
     if not root.exists():
         raise FileNotFoundError(f"source {spec.source_name!r}: {root} does not exist")
-    candidates = (
-        [root]
-        if root.is_file()
-        else sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
-    )
-    out: list[tuple[Path, SourceFormat]] = []
-    for p in candidates:
-        fmt = spec.format if spec.format != "auto" else detect_format(p)
+    if root.is_file():
+        fmt = spec.format if spec.format != "auto" else detect_format(root)
         if fmt is None:
-            if root.is_file():
-                raise FormatError(
-                    "cannot tell the format from the file name; set format= "
-                    "(pubmed, txt, csv, jsonl)",
-                    str(p),
-                )
-            continue  # unrelated files in a folder (README, licences) are not corpus files
+            raise FormatError(
+                "cannot tell the format from the file name; set format= (pubmed, txt, csv, jsonl)",
+                str(root),
+            )
+        return [(root, fmt)]
+    out: list[tuple[Path, SourceFormat]] = []
+    for p in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        fmt = detect_format(p)
+        if fmt is None or (spec.format != "auto" and fmt != spec.format):
+            if stats is not None:
+                stats.counts["files_skipped"] += 1
+            continue
         out.append((p, fmt))
     return out
 
@@ -257,7 +258,7 @@ def read_source(spec: SourceSpec, stats: ReadStats | None = None) -> Iterator[Co
     """Every document of one source, in file order. Empty texts are yielded too (quality filters
     count them); PubMed deletions are collected in ``stats.deleted_pmids``."""
     stats = stats if stats is not None else ReadStats()
-    for path, fmt in _files(spec):
+    for path, fmt in _files(spec, stats):
         stats.counts["files"] += 1
         if fmt == "pubmed":
             yield from _read_pubmed(path, spec, stats)
@@ -267,7 +268,3 @@ def read_source(spec: SourceSpec, stats: ReadStats | None = None) -> Iterator[Co
             yield from _read_csv(path, spec)
         else:
             yield from _read_jsonl(path, spec)
-
-
-def source_paths(specs: list[SourceSpec]) -> dict[str, list[str]]:
-    return {s.source_name: [os.fspath(p) for p, _ in _files(s)] for s in specs}

@@ -169,6 +169,8 @@ class CheckpointConfig(_Closed):
 class DataConfig(_Closed):
     unaligned: UnalignedPolicy = "skip"  # entities not on word boundaries: counted either way
     prompt_token_reserve: float = Field(default=0.25, gt=0, lt=0.9)
+    # applied to every source's labels after the source's own label_map and lowercasing
+    label_map: dict[str, str] = Field(default_factory=dict)
 
 
 class TrainConfig(_Closed):
@@ -182,6 +184,11 @@ class TrainConfig(_Closed):
     checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
     log_every: int = Field(default=10, gt=0)
     progress_bar: bool = True
+    # CPU threads for torch (None: torch's default). On a busy or small machine 1 thread per
+    # process is often faster than contended multi-threading.
+    num_threads: int | None = Field(default=None, gt=0)
+    # run only these stages, by name (e.g. ["general"] for a stage-2-only ablation)
+    only_stages: list[str] | None = None
     base_dir: str = "."  # the config file's directory; set by load_config
 
     @model_validator(mode="after")
@@ -189,6 +196,10 @@ class TrainConfig(_Closed):
         names = [s.name for s in self.stages]
         if len(set(names)) != len(names):
             raise ValueError(f"stage names must be unique, got {names}")
+        if self.only_stages is not None:
+            unknown = sorted(set(self.only_stages) - set(names))
+            if unknown or not self.only_stages:
+                raise ValueError(f"only_stages {self.only_stages} must name stages of {names}")
         for s in self.stages:
             try:
                 self.stage_optim(s)
@@ -212,7 +223,9 @@ def resolve_model_ref(ref: str, base_dir: str | Path = ".") -> str:
         try:
             mod = importlib.import_module(module)
         except ImportError as exc:
-            raise ConfigError(f"model reference {ref!r}: package {module!r} is not installed") from exc
+            raise ConfigError(
+                f"model reference {ref!r}: package {module!r} is not installed"
+            ) from exc
         path = Path(mod.__file__).parent / sub
         if not path.exists():
             raise ConfigError(f"model reference {ref!r}: {path} does not exist")
@@ -266,7 +279,9 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
         where = ".".join(parts[: i + 1])
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
-                raise ConfigError(f"--set {key}: {where} is not an index of a {len(node)}-item list")
+                raise ConfigError(
+                    f"--set {key}: {where} is not an index of a {len(node)}-item list"
+                )
             node = node[int(part)]
         elif isinstance(node, dict):
             node = node.setdefault(part, {})
@@ -296,7 +311,9 @@ def config_from_dict(
         raise ConfigError(f"{source}: invalid training config: {_reason(exc)}") from None
 
 
-def load_config(path: str | os.PathLike[str], overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
+def load_config(
+    path: str | os.PathLike[str], overrides: list[str] | tuple[str, ...] = ()
+) -> TrainConfig:
     tomllib = _tomllib()
     path = Path(path)
     try:

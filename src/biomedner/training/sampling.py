@@ -2,8 +2,8 @@
 
 Per example the label list is its positive labels, its explicit negatives, and about
 ``neg_type_ratio`` times as many negatives drawn from the stage's label pool; the list is
-shuffled (``shuffle_labels``) so the model cannot learn label positions, and capped at
-``max_types``. Caps never drop silently: positive labels cut by ``max_types`` or by the
+shuffled (``shuffle_labels``) so the model cannot learn label positions (unshuffled lists are
+sorted), and capped at ``max_types``. Caps never drop silently: positive labels cut by ``max_types`` or by the
 encoder's token limit are counted. Bi-encoder batches share one label list (the union), encoded
 once by the label tower.
 
@@ -85,7 +85,9 @@ def example_labels(
     sampled: list[str] = []
     if n_sampled > 0 and ctx.label_pool:
         taken = set(explicit) | pos_set
-        draw = rng.choice(len(ctx.label_pool), min(len(ctx.label_pool), n_sampled + len(taken)), replace=False)
+        draw = rng.choice(
+            len(ctx.label_pool), min(len(ctx.label_pool), n_sampled + len(taken)), replace=False
+        )
         for i in draw.tolist():
             label = ctx.label_pool[i]
             if label not in taken:
@@ -96,8 +98,8 @@ def example_labels(
     negatives = _shuffled(rng, explicit) + sampled
     negatives = negatives[: max(0, ctx.max_types - len(positives))]
     labels = positives + negatives
-    if ctx.shuffle_labels:
-        labels = _shuffled(rng, labels)
+    # unshuffled lists are sorted, the order evaluation uses (benchmark labels are sorted)
+    labels = _shuffled(rng, labels) if ctx.shuffle_labels else sorted(labels)
     if not labels:  # a text with no entities and nothing to sample: one negative keeps it useful
         labels = [ctx.label_pool[int(rng.integers(len(ctx.label_pool)))]] if ctx.label_pool else []
     return labels
@@ -139,8 +141,7 @@ def build_batch(
     per_example = [example_labels(ex, rng, ctx, counts) for ex in examples]
     if ctx.is_bi_encoder:
         shared = list(dict.fromkeys(l for ls in per_example for l in ls))
-        if ctx.shuffle_labels:
-            shared = _shuffled(rng, shared)
+        shared = _shuffled(rng, shared) if ctx.shuffle_labels else sorted(shared)
         if not shared:
             shared = [ctx.label_pool[0]]
         label_lists = [shared] * len(examples)

@@ -30,16 +30,25 @@ logger = get_logger(__name__)
 _TEST_NAME = re.compile(r"(^|[^a-z])test", re.IGNORECASE)
 
 
-def normalize_label(label: str, label_map: dict[str, str], lowercase: bool) -> str:
+def normalize_label(
+    label: str, label_map: dict[str, str], lowercase: bool, global_map: dict[str, str] | None = None
+) -> str:
+    """Source map, then (optionally) lowercase with "_" as a space, then the run-wide map."""
     label = label_map.get(label, label)
     if lowercase:
         label = re.sub(r"[_\s]+", " ", label).strip().lower()
+    if global_map:
+        label = global_map.get(label, label)
     return label
 
 
 def _registered_test_files() -> set[Path]:
     try:
-        from biomedner.evaluation.benchmarks import list_benchmarks, get_benchmark, resolve_data_root
+        from biomedner.evaluation.benchmarks import (
+            get_benchmark,
+            list_benchmarks,
+            resolve_data_root,
+        )
     except ImportError:  # pragma: no cover - registry not installed
         return set()
     root = resolve_data_root()
@@ -67,14 +76,18 @@ def _guard_test_path(path: Path, allow_named: bool) -> None:
 
 
 def _relabel(
-    record: TrainingRecord, label_map: dict[str, str], lowercase: bool, counts: Counter[str]
+    record: TrainingRecord,
+    label_map: dict[str, str],
+    lowercase: bool,
+    global_map: dict[str, str],
+    counts: Counter[str],
 ) -> TrainingRecord:
-    if not label_map and not lowercase:
+    if not label_map and not lowercase and not global_map:
         return record
     seen: set[tuple[int, int, str]] = set()
     ents = []
     for e in record.entities:
-        label = normalize_label(e.label, label_map, lowercase)
+        label = normalize_label(e.label, label_map, lowercase, global_map)
         key = (e.start, e.end, label)
         if key in seen:  # two raw types merged by the label map onto one span
             counts["entities_merged_by_label_map"] += 1
@@ -83,7 +96,8 @@ def _relabel(
         ents.append(SpanLabel(start=e.start, end=e.end, label=label))
     positives = {e.label for e in ents}
     negatives = [
-        n for n in dict.fromkeys(normalize_label(x, label_map, lowercase) for x in record.negatives)
+        n
+        for n in dict.fromkeys(normalize_label(x, label_map, lowercase) for x in record.negatives)
         if n not in positives
     ]
     return record.model_copy(update={"entities": ents, "negatives": negatives})
@@ -112,9 +126,7 @@ def _from_documents(docs: list[Any], tag: str, counts: Counter[str]) -> list[Tra
         if not doc.text.strip():
             counts["empty_documents_skipped"] += 1
             continue
-        out.append(
-            TrainingRecord(id=rid, text=doc.text, entities=ents, provenance={"source": tag})
-        )
+        out.append(TrainingRecord(id=rid, text=doc.text, entities=ents, provenance={"source": tag}))
     return out
 
 
@@ -148,11 +160,16 @@ def load_source(source: Source, config: TrainConfig) -> tuple[list[TrainingRecor
         if source.split not in ("train", "dev"):  # the config type already says so; belt and braces
             raise ConfigError("benchmark sources may only use the train or dev split")
         split = load_benchmark(source.name, source.split, data_root=source.data_root)
-        records = _from_documents(split.documents, f"benchmark:{source.name}/{source.split}", counts)
+        records = _from_documents(
+            split.documents, f"benchmark:{source.name}/{source.split}", counts
+        )
         info.update(name=source.name, split=source.split, data_hash=split.data_hash)
     else:  # pragma: no cover - the discriminated union is closed
         raise InputError(f"unknown source kind {source!r}")
-    records = [_relabel(r, source.label_map, source.lowercase_labels, counts) for r in records]
+    records = [
+        _relabel(r, source.label_map, source.lowercase_labels, config.data.label_map, counts)
+        for r in records
+    ]
     if source.max_records is not None and len(records) > source.max_records:
         counts["records_beyond_max_records"] = len(records) - source.max_records
         records = records[: source.max_records]

@@ -23,7 +23,13 @@ def rng_state() -> dict[str, Any]:
     py = random.getstate()
     out: dict[str, Any] = {
         "torch": torch.get_rng_state(),
-        "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)],
+        "numpy": [
+            kind,
+            torch.from_numpy(keys.astype(np.int64)),
+            int(pos),
+            int(has_gauss),
+            float(cached),
+        ],
         "python": [py[0], list(py[1]), py[2]],
     }
     if torch.cuda.is_available():

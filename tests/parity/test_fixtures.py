@@ -50,7 +50,7 @@ def test_long_documents_fit_minilm_window() -> None:
     prompt = [piece for label in LABELS_20 for piece in ("<<ENT>>", label)] + ["<<SEP>>"]
     for doc in LONG_DOCUMENTS:
         words = WORD_RE.findall(doc)
-        assert 200 <= len(doc.split()) and len(words) < 384
+        assert len(doc.split()) >= 200 and len(words) < 384
         n_tokens = len(tokenizer(prompt + words, is_split_into_words=True)["input_ids"])
         assert 400 < n_tokens <= 500, n_tokens
 
@@ -128,7 +128,9 @@ def test_corruptions(kind: str, deberta_uni_ckpt: Path, tmp_path: Path) -> None:
         with safe_open(str(weights), framework="pt") as fh:
             keys = set(fh.keys())
             shape = (
-                fh.get_slice("prompt_rep_layer.0.bias").get_shape() if kind != "missing_key" else None
+                fh.get_slice("prompt_rep_layer.0.bias").get_shape()
+                if kind != "missing_key"
+                else None
             )
         assert (EXTRA_KEY in keys) == (kind == "extra_key")
         assert ("prompt_rep_layer.0.bias" in keys) == (kind != "missing_key")
@@ -153,6 +155,20 @@ def test_compare_predictions_rules() -> None:
 
     extra = ref[0] + [ent(6, 11, "gene", 0.7)]
     assert "extra" in compare_predictions([text], ref, [extra], threshold=0.5).problems[0]
-    relabel = [[ent(0, 5, "disease", 0.9), ent(12, 16, "gene", 0.50004)]]
+    relabel = [[ent(0, 5, "disease", 0.8), ent(12, 16, "gene", 0.50004)]]
     problems = compare_predictions([text], ref, relabel, threshold=0.5).problems
     assert len(problems) == 2 and {p.split()[2] for p in problems} == {"missing", "extra"}
+
+
+def test_compare_predictions_near_tie_swap() -> None:
+    text = "Na+/K+-ATPase binds ouabain."
+
+    def ent(start: int, end: int, score: float) -> dict:
+        return {"start": start, "end": end, "text": text[start:end], "label": "x", "score": score}
+
+    ref = [[ent(0, 6, 0.700001), ent(7, 13, 0.6)]]
+    swapped = [[ent(0, 13, 0.700000)]]  # tie with (0, 6); (7, 13) blocked by the tied winner
+    report = compare_predictions([text], ref, swapped, threshold=0.5)
+    assert report.problems == [] and report.tie_swaps == 1
+    far = [[ent(0, 13, 0.69)]]
+    assert len(compare_predictions([text], ref, far, threshold=0.5).problems) == 3

@@ -50,13 +50,30 @@ def build_checkpoints(cache: Path = DEFAULT_CACHE, hidden_size: int = 768) -> di
                 model_name=mini, max_width=12, hidden_size=hidden_size, dropout=0.0, **extra
             )
         )
+        model.float()  # the backbone keeps its file's dtype under transformers 5
         model.save_pretrained(str(path), safe_serialization=True)
         del model
     return out
 
 
 # ---------------------------------------------------------------------------- synthetic text
-_GENES = "BRCA1 TP53 EGFR KRAS IL-6 TNF-alpha MYC PTEN CDK4 HER2 VEGFA STAT3 JAK2 BCL2 ALK".split()
+_GENES = [
+    "BRCA1",
+    "TP53",
+    "EGFR",
+    "KRAS",
+    "IL-6",
+    "TNF-alpha",
+    "MYC",
+    "PTEN",
+    "CDK4",
+    "HER2",
+    "VEGFA",
+    "STAT3",
+    "JAK2",
+    "BCL2",
+    "ALK",
+]
 _DISEASES = [
     "breast cancer", "type 2 diabetes", "rheumatoid arthritis", "non-small cell lung cancer",
     "Alzheimer disease", "chronic kidney disease", "sepsis", "hepatocellular carcinoma",

@@ -48,4 +48,4 @@ class BiEncoderSpanModel(nn.Module):
         words = gather_words(tokens, batch.word_index, batch.word_mask)  # [B, W, D]
         if label_vectors.dim() == 2:
             label_vectors = label_vectors.unsqueeze(0).expand(words.size(0), -1, -1)
-        return self.span_head(words, label_vectors.to(words.dtype))  # [B, W, K, C]
+        return self.span_head(words, label_vectors.to(words.dtype), batch.word_mask)  # [B, W, K, C]

@@ -37,11 +37,14 @@ class SpanMarkerHead(nn.Module):
         self.project_end = mlp(hidden_size, hidden_size, dropout)
         self.out_project = mlp(2 * hidden_size, hidden_size, dropout)
 
-    def forward(self, words: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, words: torch.Tensor, labels: torch.Tensor, word_mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """words [B, W, D], labels [B, C, D] (already through the label MLP) -> logits [B, W, K, C].
 
-        Cell (b, i, k, c) scores the span from word i to word i+k; cells with i+k >= W are
-        padding and hold meaningless values (decoding and the loss mask them)."""
+        Cell (b, i, k, c) scores the span from word i to word i+k; cells with i+k >= W, or
+        starting at a word where ``word_mask`` [B, W] is False, are padding and hold meaningless
+        values (decoding and the loss mask them)."""
         dim = words.size(-1)
         k = self.max_width
         first, _, hidden_dropout, second = self.out_project
@@ -49,14 +52,50 @@ class SpanMarkerHead(nn.Module):
         end = self.project_end(words).relu()  # [B, W, D]
         a = F.linear(start, first.weight[:, :dim], first.bias)  # [B, W, 4D]
         b = F.linear(end, first.weight[:, dim:])  # [B, W, 4D]
-        # b_spans[:, i, :, k] = b[:, i + k]: a strided view, no copy until the add
-        b_spans = F.pad(b, (0, 0, 0, k - 1)).unfold(1, k, 1)  # [B, W, 4D, K]
-        hidden = hidden_dropout((a.unsqueeze(-1) + b_spans).relu())  # [B, W, 4D, K]
-        num_labels = labels.size(1)
-        if 3 * num_labels < 4 * dim:
-            folded = labels @ second.weight  # [B, C, 4D]
-            bias = labels @ second.bias  # [B, C]
-            logits = torch.einsum("bwhk,bch->bwkc", hidden, folded)
-            return logits + bias[:, None, None, :]
-        spans = second(hidden.transpose(-1, -2))  # [B, W, K, D]
-        return torch.einsum("bwkd,bcd->bwkc", spans, labels)
+        # b_spans[:, i, k] = b[:, i + k]: a strided view, no copy
+        b_spans = F.pad(b, (0, 0, 0, k - 1)).unfold(1, k, 1).transpose(-1, -2)  # [B, W, K, 4D]
+        fold = 3 * labels.size(1) < 4 * dim
+        if torch.is_grad_enabled() or not words.is_cpu:
+            # one tensor: autograd needs it whole, and a GPU streams it fast enough
+            hidden = hidden_dropout((a.unsqueeze(2) + b_spans).relu())  # [B, W, K, 4D]
+            if fold:
+                folded = labels @ second.weight  # [B, C, 4D]
+                return (
+                    hidden @ folded.transpose(1, 2).unsqueeze(1)
+                    + (labels @ second.bias)[:, None, None, :]
+                )  # [B, W, K, C]
+            return second(hidden) @ labels.transpose(1, 2).unsqueeze(1)  # [B, W, K, C]
+        return self._chunked(a, b_spans, labels, word_mask, fold)
+
+    def _chunked(
+        self,
+        a: torch.Tensor,
+        b_spans: torch.Tensor,
+        labels: torch.Tensor,
+        word_mask: torch.Tensor | None,
+        fold: bool,
+    ) -> torch.Tensor:
+        """Inference on CPU: the [W, K, 4D] span tensor is K * 4D floats per word (147 KB at
+        D=768); built whole it streams through memory three times, built a few words at a time
+        it stays in cache. Padding words are skipped."""
+        _, _, hidden_dropout, second = self.out_project
+        batch, width, k, _ = b_spans.shape
+        lengths = [width] * batch if word_mask is None else word_mask.sum(-1).tolist()
+        step = max(1, _CHUNK_FLOATS // (k * a.size(-1)))
+        out = a.new_zeros(batch, width, k, labels.size(1))
+        weight = (labels @ second.weight).transpose(1, 2) if fold else None  # [B, 4D, C]
+        for row, n in enumerate(lengths):
+            for lo in range(0, n, step):
+                hi = min(lo + step, n)
+                hidden = hidden_dropout((a[row, lo:hi, None] + b_spans[row, lo:hi]).relu())
+                if weight is not None:
+                    out[row, lo:hi] = hidden @ weight[row]  # [w, K, C]
+                else:
+                    out[row, lo:hi] = second(hidden) @ labels[row].T
+        if weight is not None:
+            out = out + (labels @ second.bias)[:, None, None, :]
+        return out
+
+
+# span-tensor chunk size in floats (~2 MiB): fits the L2/L3 caches of current CPUs
+_CHUNK_FLOATS = 1 << 19

@@ -36,4 +36,4 @@ class UniEncoderSpanModel(nn.Module):
             words = self.word_lstm(words, batch.word_mask)  # [B, W, D]
         labels = gather_words(tokens, batch.label_index, batch.label_mask)  # [B, C, D]
         labels = self.label_mlp(labels)  # [B, C, D]
-        return self.span_head(words, labels)  # [B, W, K, C]
+        return self.span_head(words, labels, batch.word_mask)  # [B, W, K, C]

@@ -118,22 +118,25 @@ def resolve(candidates: Candidates, mode: DecodeMode) -> Candidates:
     if len(candidates) == 0:
         return candidates
     order = np.argsort(-candidates.scores, kind="stable")
-    starts = candidates.starts[order]
-    stops = candidates.stops[order]
+    starts = candidates.starts[order].tolist()
+    stops = candidates.stops[order].tolist()
     accepted: list[int] = []
     if mode == "flat":
-        # one label per word: an occupancy array answers "any overlap" in O(span width)
-        occupied = np.zeros(int(stops.max()), dtype=bool)
-        for i in range(len(order)):
-            s, e = starts[i], stops[i]
-            if not occupied[s:e].any():
-                occupied[s:e] = True
+        # one label per word: an occupancy map answers "any overlap" with one C-level find,
+        # and once every word is taken no later candidate can be accepted
+        occupied = bytearray(max(stops))
+        free = len(occupied)
+        for i, (s, e) in enumerate(zip(starts, stops)):
+            if occupied.find(1, s, e) == -1:
+                occupied[s:e] = b"\x01" * (e - s)
                 accepted.append(i)
+                free -= e - s
+                if free == 0:
+                    break
     else:
         acc_s: list[int] = []
         acc_e: list[int] = []
-        for i in range(len(order)):
-            s, e = int(starts[i]), int(stops[i])
+        for i, (s, e) in enumerate(zip(starts, stops)):
             if _conflicts(s, e, acc_s, acc_e, mode):
                 continue
             acc_s.append(s)

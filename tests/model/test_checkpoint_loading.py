@@ -102,7 +102,9 @@ def test_unknown_config_keys_survive_a_round_trip(ckpt, tmp_path):
 def test_missing_embedded_encoder_config_is_read_from_the_model_name(ckpt, tiny_backbone):
     cfg_path = ckpt / "gliner_config.json"
     cfg = json.loads(cfg_path.read_text())
-    cfg_path.write_text(json.dumps({**cfg, "encoder_config": None, "model_name": str(tiny_backbone)}))
+    cfg_path.write_text(
+        json.dumps({**cfg, "encoder_config": None, "model_name": str(tiny_backbone)})
+    )
     model = NERModel.from_pretrained(ckpt)
     assert model.config.encoder_config["hidden_size"] == 32
     assert model.config.encoder_config["vocab_size"] == cfg["encoder_config"]["vocab_size"]

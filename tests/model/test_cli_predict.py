@@ -26,15 +26,31 @@ def test_predict_a_string(tiny_uni_dir):
 def test_predict_jsonl_to_file(tiny_bi_dir, tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text(
-        json.dumps({"id": "d1", "text": "Aspirin 5 mg/kg."}) + "\n\n"
-        + json.dumps({"id": "d2", "text": ""}) + "\n",
+        json.dumps({"id": "d1", "text": "Aspirin 5 mg/kg."})
+        + "\n\n"
+        + json.dumps({"id": "d2", "text": ""})
+        + "\n",
         encoding="utf-8",
     )
     out = tmp_path / "out.jsonl"
     result = runner.invoke(
         app,
-        ["predict", "-m", str(tiny_bi_dir), "-l", "drug", "--mode", "nested", "--threshold", "0",
-         "--batch-size", "4", "-o", str(out), str(src)],
+        [
+            "predict",
+            "-m",
+            str(tiny_bi_dir),
+            "-l",
+            "drug",
+            "--mode",
+            "nested",
+            "--threshold",
+            "0",
+            "--batch-size",
+            "4",
+            "-o",
+            str(out),
+            str(src),
+        ],
     )
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -44,7 +60,9 @@ def test_predict_jsonl_to_file(tiny_bi_dir, tmp_path):
 def test_predict_txt_file(tiny_uni_dir, tmp_path):
     src = tmp_path / "abstract.txt"
     src.write_text("Insulin was given.\nThe tumor shrank.", encoding="utf-8")
-    result = runner.invoke(app, ["predict", "-m", str(tiny_uni_dir), "-l", "drug", "--threshold", "0", str(src)])
+    result = runner.invoke(
+        app, ["predict", "-m", str(tiny_uni_dir), "-l", "drug", "--threshold", "0", str(src)]
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["id"] == "abstract"
 
@@ -58,5 +76,7 @@ def test_errors_are_reported_with_exit_code_2(tiny_uni_dir, tmp_path):
     assert result.exit_code == 2 and "does not exist" in result.output
     result = runner.invoke(app, ["predict", "-m", str(tiny_uni_dir), "-l", " , ", "x"])
     assert result.exit_code == 2 and "--labels is empty" in result.output
-    result = runner.invoke(app, ["predict", "-m", str(tiny_uni_dir), "-l", "a", "--mode", "wide", "x"])
+    result = runner.invoke(
+        app, ["predict", "-m", str(tiny_uni_dir), "-l", "a", "--mode", "wide", "x"]
+    )
     assert result.exit_code == 2

@@ -79,7 +79,7 @@ def test_duplicate_ids_and_bad_json(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match=r":2: not valid JSON"):
         read_records(path)
     path.write_text("[1, 2]\n")
-    with pytest.raises(FormatError, match=r":1: a record must be a JSON object"):
+    with pytest.raises(FormatError, match=r":1: each line must be a JSON object"):
         read_records(path)
 
 

@@ -10,8 +10,8 @@ from biomedner.cli import (  # noqa: F401
     predict,
     score,
     synth,
+    train,
 )
-from biomedner.cli import train  # noqa: F401
 from biomedner.cli.app import app
 
 __all__ = ["app"]

@@ -27,24 +27,16 @@ def _read_inputs(source: str) -> tuple[str, list[tuple[str, str]]]:
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[str, str]]:
+    from biomedner.io.jsonl import iter_jsonl, require_str
+
     seen: set[str] = set()
-    with path.open(encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise FormatError(f"invalid JSON ({exc.msg})", str(path), line_no) from exc
-            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                raise FormatError(
-                    'each line must be an object with a string "text"', str(path), line_no
-                )
-            doc_id = str(record.get("id", line_no))
-            if doc_id in seen:
-                raise FormatError(f"id {doc_id!r} appears twice", str(path), line_no)
-            seen.add(doc_id)
-            yield doc_id, record["text"]
+    for line_no, record in iter_jsonl(path):
+        text = require_str(record, "text", path, line_no)
+        doc_id = str(record.get("id", line_no))
+        if doc_id in seen:
+            raise FormatError(f"id {doc_id!r} appears twice", str(path), line_no)
+        seen.add(doc_id)
+        yield doc_id, text
 
 
 @app.command("predict")

@@ -143,7 +143,7 @@ def curate_command(
 
 def _read_benchmark_texts(paths: list[Path]) -> dict[str, list[tuple[str | None, str]]]:
     from biomedner.errors import FormatError
-    from biomedner.synth.jsonl import iter_jsonl, require_str
+    from biomedner.io.jsonl import iter_jsonl, require_str
 
     sets: dict[str, list[tuple[str | None, str]]] = {}
     for path in paths:
@@ -373,8 +373,8 @@ def agreement_command(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="JSON report")] = None,
 ) -> None:
     """Entity-level P/R/F1 of the student against the teacher on the held-out slice."""
+    from biomedner.io.jsonl import write_json_atomic
     from biomedner.synth.agreement import agreement, load_annotations, load_ids
-    from biomedner.synth.jsonl import write_json_atomic
 
     try:
         result = agreement(

@@ -103,26 +103,18 @@ def _reason(err: ValidationError) -> str:
 def iter_records(path: str | os.PathLike[str]) -> Iterator[TrainingRecord]:
     """Yield records from a JSONL file. Blank lines are skipped; anything else that is not a valid
     record, or repeats an earlier id, raises FormatError naming the file and line."""
-    path = Path(path)
+    from biomedner.io.jsonl import iter_jsonl
+
     seen_ids: set[str] = set()
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise FormatError(f"not valid JSON ({exc.msg})", str(path), lineno) from None
-            if not isinstance(data, dict):
-                raise FormatError("a record must be a JSON object", str(path), lineno)
-            try:
-                record = TrainingRecord.model_validate(data)
-            except ValidationError as exc:
-                raise FormatError(_reason(exc), str(path), lineno) from None
-            if record.id in seen_ids:
-                raise FormatError(f"duplicate record id {record.id!r}", str(path), lineno)
-            seen_ids.add(record.id)
-            yield record
+    for lineno, data in iter_jsonl(path):
+        try:
+            record = TrainingRecord.model_validate(data)
+        except ValidationError as exc:
+            raise FormatError(_reason(exc), str(path), lineno) from None
+        if record.id in seen_ids:
+            raise FormatError(f"duplicate record id {record.id!r}", str(path), lineno)
+        seen_ids.add(record.id)
+        yield record
 
 
 def read_records(path: str | os.PathLike[str]) -> list[TrainingRecord]:

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from biomedner.errors import FormatError
+from biomedner.io.jsonl import iter_jsonl, require_str
 from biomedner.synth.align import normalize_type
-from biomedner.synth.jsonl import iter_jsonl, require_str
 
 
 def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:

@@ -41,8 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from biomedner.data.records import SpanLabel, TrainingRecord, write_records
 from biomedner.errors import FormatError
-from biomedner.logging import get_logger
-from biomedner.synth.jsonl import (
+from biomedner.io.jsonl import (
     file_sha256,
     iter_jsonl,
     load_texts,
@@ -51,6 +50,7 @@ from biomedner.synth.jsonl import (
     write_json_atomic,
     write_jsonl_atomic,
 )
+from biomedner.logging import get_logger
 
 logger = get_logger(__name__)
 

@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from biomedner.io.jsonl import load_texts, report_path_for, write_json_atomic, write_jsonl_atomic
 from biomedner.logging import get_logger, progress_enabled
 from biomedner.synth.cache import AnnotationCache, cache_key
 from biomedner.synth.candidates import candidate_phrases
 from biomedner.synth.client import ChatClient, LLMConfig, LLMRequestError
-from biomedner.synth.jsonl import load_texts, report_path_for, write_json_atomic, write_jsonl_atomic
 from biomedner.synth.parse import FAILURE_KINDS, SUCCESS_KINDS, parse_reply
 from biomedner.synth.prompts import ENTITY_SCHEMA, PromptTemplate, load_prompt
 

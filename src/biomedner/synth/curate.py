@@ -23,10 +23,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from biomedner.errors import BiomednerError
+from biomedner.io.jsonl import write_json_atomic, write_jsonl_atomic
 from biomedner.logging import get_logger
 from biomedner.synth.decontam import ContaminationIndex, DecontamConfig
 from biomedner.synth.dedup import DedupConfig, find_duplicates
-from biomedner.synth.jsonl import write_json_atomic, write_jsonl_atomic
 from biomedner.synth.quality import QualityConfig, quality_reason
 from biomedner.synth.sources import CorpusDoc, ReadStats, SourceSpec, read_source
 

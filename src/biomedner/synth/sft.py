@@ -21,14 +21,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from biomedner.errors import FormatError
-from biomedner.synth.candidates import candidate_phrases
-from biomedner.synth.jsonl import (
+from biomedner.io.jsonl import (
     iter_jsonl,
     load_texts,
     require_str,
     write_json_atomic,
     write_jsonl_atomic,
 )
+from biomedner.synth.candidates import candidate_phrases
 from biomedner.synth.prompts import answer_json, load_prompt
 
 

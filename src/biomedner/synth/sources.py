@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from biomedner.errors import FormatError
-from biomedner.synth.jsonl import iter_jsonl
+from biomedner.io.jsonl import iter_jsonl
 from biomedner.synth.pubmed import PubmedArticle, PubmedDeletion, iter_pubmed_xml
 
 TEXT_FIELDS = ("text", "abstract", "medical_abstract", "body", "content")

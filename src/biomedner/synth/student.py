@@ -19,8 +19,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from biomedner.io.jsonl import write_json_atomic
 from biomedner.logging import get_logger
-from biomedner.synth.jsonl import write_json_atomic
 
 logger = get_logger(__name__)
 

@@ -1,4 +1,4 @@
-"""Small JSONL helpers shared by the synth pipeline: strict reading with file/line errors and
+"""Small JSONL helpers: strict reading with file/line errors and
 atomic writing (temp file + rename, so a killed run never leaves half a file)."""
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ def init_model_command(
     ] = "whitespace",
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
+    """Write a new, untrained checkpoint on a pretrained encoder (a starting point for training)."""
     from biomedner.modeling.init import init_model
 
     try:

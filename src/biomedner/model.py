@@ -21,6 +21,7 @@ from biomedner.inference.label_set import LabelSet
 from biomedner.inference.predictor import PredictorSetup, predict_windows
 from biomedner.io import checkpoint as ckpt
 from biomedner.io.hub import resolve_model_dir
+from biomedner.io.tokenizers import load_tokenizer
 from biomedner.logging import get_logger
 from biomedner.modeling.encoder import max_input_tokens
 from biomedner.modeling.registry import build_model
@@ -56,6 +57,7 @@ class NERModel:
         self.splitter = WordSplitter(config.words_splitter_type)
         if config.is_bi_encoder and labels_tokenizer is None:
             raise CheckpointError("a bi-encoder needs its label tokenizer")
+        self.tokenizer_info = self._make_tokenizer_info()
         self._setup = self._build_setup()
 
     # ------------------------------------------------------------------ loading and saving
@@ -78,11 +80,11 @@ class NERModel:
             config = config.model_copy(update={"max_len": int(max_len)})
         state = ckpt.read_state_dict(model_dir)
         config = _sync_vocab_sizes(_fill_encoder_configs(config), state)
-        tokenizer = _load_tokenizer(model_dir, config.model_name)
+        tokenizer = load_tokenizer(model_dir, config.model_name)
         labels_tokenizer = None
         if config.is_bi_encoder:
             local = model_dir / ckpt.LABELS_TOKENIZER_DIR
-            labels_tokenizer = _load_tokenizer(
+            labels_tokenizer = load_tokenizer(
                 local if (local / "tokenizer_config.json").is_file() else None,
                 config.labels_encoder,
             )
@@ -229,7 +231,7 @@ class NERModel:
                 vectors[label] = vec
         return vectors
 
-    def _tokenizer_info(self) -> TokenizerInfo:
+    def _make_tokenizer_info(self) -> TokenizerInfo:
         if self.config.is_bi_encoder:
             return TokenizerInfo(class_token_id=None, label_offset=0)
         ent_id = self.tokenizer.convert_tokens_to_ids(self.config.ent_token)
@@ -257,7 +259,7 @@ class NERModel:
             module=self.module,
             tokenizer=self.tokenizer,
             splitter=self.splitter,
-            info=self._tokenizer_info(),
+            info=self.tokenizer_info,
             max_words=self.config.max_len,
             max_tokens=max_input_tokens(enc_cfg),
             max_width=self.config.max_width,
@@ -302,26 +304,3 @@ def _sync_vocab_sizes(config: ModelConfig, state: dict[str, torch.Tensor]) -> Mo
         if emb is not None and cfg is not None and cfg.get("vocab_size") != emb.shape[0]:
             updates[field] = {**cfg, "vocab_size": int(emb.shape[0])}
     return config.model_copy(update=updates) if updates else config
-
-
-def _load_tokenizer(local_dir: Path | None, fallback_ref: str | None) -> Any:
-    from transformers import AutoTokenizer
-
-    source: Path
-    if local_dir is not None and (local_dir / "tokenizer_config.json").is_file():
-        source = local_dir
-    else:
-        if not fallback_ref:
-            raise CheckpointError(f"no tokenizer in {local_dir} and no model name to fetch one")
-        source = resolve_model_dir(fallback_ref, tokenizer_only=True)
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(str(source))
-    except Exception as exc:
-        raise CheckpointError(f"could not load the tokenizer in {source}: {exc}") from exc
-    # transformers 5 stopped adding [CLS]/[SEP] for sentencepiece tokenizers unless asked;
-    # the reference asks whenever the tokenizer defines them, and so must we
-    if hasattr(tokenizer, "add_bos_token") and tokenizer.bos_token_id is not None:
-        tokenizer.add_bos_token = True
-    if hasattr(tokenizer, "add_eos_token") and tokenizer.eos_token_id is not None:
-        tokenizer.add_eos_token = True
-    return tokenizer

@@ -31,11 +31,12 @@ def init_model(
     Returns a :class:`biomedner.NERModel`."""
     from transformers import AutoModel
 
-    from biomedner.model import NERModel, _load_tokenizer
+    from biomedner.io.tokenizers import load_tokenizer
+    from biomedner.model import NERModel
     from biomedner.modeling.registry import build_model
 
     text_model = _pretrained(AutoModel, backbone)
-    tokenizer = _load_tokenizer(None, backbone)
+    tokenizer = load_tokenizer(None, backbone)
     labels_tokenizer = None
     label_model = None
     class_token_index = -1
@@ -45,7 +46,7 @@ def init_model(
         class_token_index = tokenizer.convert_tokens_to_ids(PROMPT_TOKENS[1])
     else:
         label_model = _pretrained(AutoModel, labels_encoder)
-        labels_tokenizer = _load_tokenizer(None, labels_encoder)
+        labels_tokenizer = load_tokenizer(None, labels_encoder)
     width = hidden_size or text_model.config.hidden_size
     config = ModelConfig(
         architecture="bi_encoder" if labels_encoder else "uni_encoder",

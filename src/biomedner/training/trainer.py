@@ -398,7 +398,7 @@ class Trainer:
         )
         ctx = BatchContext(
             tokenizer=self.model.tokenizer,
-            info=self.model._tokenizer_info(),
+            info=self.model.tokenizer_info,
             is_bi_encoder=self.model.config.is_bi_encoder,
             ent_token=self.model.config.ent_token,
             sep_token=self.model.config.sep_token,

@@ -52,6 +52,7 @@ def predict_command(
     mode: Annotated[str, typer.Option(help="flat, nested or multi_label")] = "flat",
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:1, mps")] = "cpu",
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 8,
+    precision: Annotated[str, typer.Option(help="fp32, or bf16/fp16 autocast (GPU)")] = "fp32",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="JSONL file (default: stdout)")
     ] = None,
@@ -59,6 +60,8 @@ def predict_command(
     """Find entities; writes one JSON line per input text: {"id", "entities": [...]}."""
     from biomedner.model import NERModel
 
+    if precision not in {"fp32", "bf16", "fp16"}:
+        raise typer.BadParameter("choose fp32, bf16 or fp16", param_hint="--precision")
     if mode not in DECODE_MODES:
         raise typer.BadParameter(f"choose one of {', '.join(DECODE_MODES)}", param_hint="--mode")
     label_list = [part.strip() for part in labels.split(",") if part.strip()]
@@ -69,7 +72,17 @@ def predict_command(
         ner = NERModel.from_pretrained(model, device=device)
         out = output.open("w", encoding="utf-8") if output else sys.stdout
         try:
-            _run(ner, records, label_list, threshold, mode, batch_size, out, show=kind == "jsonl")
+            _run(
+                ner,
+                records,
+                label_list,
+                threshold,
+                mode,
+                batch_size,
+                out,
+                show=kind == "jsonl",
+                precision=precision,
+            )
         finally:
             if output:
                 out.close()
@@ -78,9 +91,13 @@ def predict_command(
         raise typer.Exit(2) from exc
 
 
-def _run(ner, records, labels, threshold, mode, batch_size, out, *, show: bool) -> None:
+def _run(
+    ner, records, labels, threshold, mode, batch_size, out, *, show: bool, precision: str
+) -> None:
+    import torch
     from tqdm import tqdm
 
+    autocast = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
     chunk = max(batch_size * 8, 64)
     bar = tqdm(total=len(records), unit="text", disable=not show, file=sys.stderr)
     for i in range(0, len(records), chunk):
@@ -91,6 +108,7 @@ def _run(ner, records, labels, threshold, mode, batch_size, out, *, show: bool) 
             threshold=threshold,
             mode=mode,
             batch_size=batch_size,
+            autocast_dtype=autocast,
         )
         for (doc_id, _), entities in zip(part, results, strict=True):
             out.write(

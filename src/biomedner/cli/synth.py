@@ -123,20 +123,9 @@ def curate_command(
         report = curate(cfg, out, benchmark_texts=refs)
     except (BiomednerError, FileNotFoundError) as exc:
         raise _fail(exc) from None
-    _summary(
-        "curate",
-        report["counts"],
-        [
-            "read",
-            "quality_dropped",
-            "decontaminated",
-            "excluded",
-            "exact_duplicates",
-            "near_duplicates",
-            "sampled_out",
-            "written",
-        ],
-    )
+    from biomedner.synth.curate import COUNT_KEYS
+
+    _summary("curate", report["counts"], list(COUNT_KEYS))
     if report.get("benchmark_source") == "none":
         typer.echo("warning: no benchmark texts were available; NOT decontaminated", err=True)
 

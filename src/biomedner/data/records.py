@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -128,17 +126,6 @@ def record_to_json(record: TrainingRecord) -> str:
 def write_records(records: Iterable[TrainingRecord], path: str | os.PathLike[str]) -> int:
     """Write records as JSONL atomically (a temp file renamed into place, so a killed run never
     leaves a half-written file behind). Returns the number written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    n = 0
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for record in records:
-                fh.write(record_to_json(record) + "\n")
-                n += 1
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return n
+    from biomedner.io.jsonl import write_jsonl_atomic
+
+    return write_jsonl_atomic((record.model_dump(mode="json") for record in records), path)

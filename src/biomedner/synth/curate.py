@@ -34,7 +34,7 @@ logger = get_logger(__name__)
 
 BenchmarkTexts = Iterable[tuple[str | None, str]]
 
-_COUNT_KEYS = (
+COUNT_KEYS = (
     "read",
     "pubmed_deleted",
     "pubmed_superseded",
@@ -210,7 +210,7 @@ def curate(
     removed_path = out_path.with_name(f"{stem}.removed.jsonl")
 
     # the standard counters are always reported, zeros included
-    counts: Counter[str] = Counter({k: 0 for k in _COUNT_KEYS})
+    counts: Counter[str] = Counter({k: 0 for k in COUNT_KEYS})
     removed: list[dict[str, Any]] = []
     report: dict[str, Any] = {"config": config.model_dump()}
 
@@ -287,8 +287,8 @@ def curate(
         {
             "output": {"name": out_path.name, "removed_list": removed_path.name},
             "counts": {
-                **{k: counts[k] for k in _COUNT_KEYS},
-                **{k: v for k, v in sorted(counts.items()) if k not in _COUNT_KEYS},
+                **{k: counts[k] for k in COUNT_KEYS},
+                **{k: v for k, v in sorted(counts.items()) if k not in COUNT_KEYS},
             },
             "quality_dropped_by_reason": dict(quality_reasons.most_common()),
             "contamination_by_reason": dict(contamination.most_common()),

@@ -228,16 +228,17 @@ def predict_windows(
 
 
 def _merge_text(parts: list[tuple[Candidates, int, int]], num_words: int) -> Candidates:
-    # windows of different label groups cover the same word ranges: merge per range set
+    """One candidate set per text, in (start, stop, label) order: label groups of the same
+    window are concatenated, overlapping windows merged (``text/chunk.py``)."""
     by_range: dict[tuple[int, int], list[Candidates]] = {}
     for cands, lo, hi in parts:
         by_range.setdefault((lo, hi), []).append(cands)
-    combined = [(Candidates.concat(c), lo, hi) for (lo, hi), c in sorted(by_range.items())]
+    combined = [
+        (c[0] if len(c) == 1 else _sorted(Candidates.concat(c)), lo, hi)
+        for (lo, hi), c in sorted(by_range.items())
+    ]
     if len(combined) == 1:
-        cands = combined[0][0]
-        if len(by_range[(combined[0][1], combined[0][2])]) > 1:
-            return _sorted(cands)
-        return cands
+        return combined[0][0]
     return merge_window_candidates(combined, num_words)
 
 

@@ -180,42 +180,35 @@ class NERModel:
     def _label_lists(
         self, labels: Labels | Sequence[Labels], n: int
     ) -> tuple[list[list[str]], list[LabelSet]]:
+        """One label list per text (validated) and the LabelSets among the inputs. A list of
+        strings or a LabelSet is shared by all texts; anything else must be one per text."""
+        shared = (
+            isinstance(labels, (str, LabelSet))
+            or not isinstance(labels, Sequence)
+            or len(labels) == 0
+            or isinstance(labels[0], str)
+        )
+        items = [labels] if shared else list(labels)
+        if not shared and len(items) != n:
+            raise InputError(
+                f"got {len(items)} label lists for {n} texts; give one list for all texts "
+                "or exactly one per text"
+            )
         reserved = (self.config.ent_token, self.config.sep_token)
-        if isinstance(labels, LabelSet) or (
-            isinstance(labels, Sequence)
-            and not isinstance(labels, str)
-            and (len(labels) == 0 or isinstance(labels[0], str))
-        ):
-            per_text = [labels] * n
-            shared = True
-        elif isinstance(labels, Sequence) and not isinstance(labels, str):
-            if len(labels) != n:
-                raise InputError(
-                    f"got {len(labels)} label lists for {n} texts; give one list for all texts "
-                    "or exactly one per text"
-                )
-            per_text = list(labels)
-            shared = False
-        else:
-            per_text = [labels] * n
-            shared = True
         lists: list[list[str]] = []
         sets: list[LabelSet] = []
-        cache: dict[int, list[str]] = {}
-        for item in per_text if not shared else per_text[:1]:
+        validated: dict[int, list[str]] = {}  # the same list object passed for many texts
+        for item in items:
             if isinstance(item, LabelSet):
                 if item.owner != id(self.module):
                     raise InputError("this LabelSet was encoded by another model; re-encode it")
                 sets.append(item)
                 lists.append(list(item.labels))
             else:
-                key = id(item)
-                if key not in cache:
-                    cache[key] = validate_labels(item, reserved=reserved)
-                lists.append(cache[key])
-        if shared:
-            lists = lists * n if n else lists
-        return lists, sets
+                if id(item) not in validated:
+                    validated[id(item)] = validate_labels(item, reserved=reserved)
+                lists.append(validated[id(item)])
+        return (lists * n if shared else lists), sets
 
     def _label_vectors(
         self, label_lists: list[list[str]], label_sets: list[LabelSet]

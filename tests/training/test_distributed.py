@@ -44,17 +44,15 @@ def test_two_cpu_processes_stay_in_sync(tiny_backbone, records_file, tmp_path):
         str(cfg_path),
         str(tmp_path),
     ]
-    try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
-    except subprocess.TimeoutExpired:
-        pytest.skip("two-process run took longer than 120 s on this machine")
+    # about 10 s normally; a hang (e.g. a collective one rank never reaches) must fail, not skip
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = [json.loads((tmp_path / f"result_rank{r}.json").read_text()) for r in (0, 1)]
     assert all(r == {"world_size": 2, "global_step": 3} for r in results)
     p0 = torch.load(tmp_path / "params_rank0.pt", weights_only=True)
     p1 = torch.load(tmp_path / "params_rank1.pt", weights_only=True)
     assert all(torch.equal(p0[k], p1[k]) for k in p0)
-    # and training moved them: compare with the untrained model that rank 0 would start from
+    # rank 0 wrote the model and the run report
     assert (tmp_path / "run" / "model" / "gliner_config.json").is_file()
     report = json.loads((tmp_path / "run" / "report.json").read_text())
     assert report["world_size"] == 2

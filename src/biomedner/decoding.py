@@ -75,28 +75,46 @@ def find_candidates(
     num_words: Sequence[int],
     threshold: float,
     num_labels: Sequence[int] | None = None,
+    best_label_only: bool = False,
 ) -> list[Candidates]:
     """Cells above ``threshold`` of a ``[B, W, K, C]`` probability tensor, one list per row.
 
     Row ``b`` has ``num_words[b]`` real words and, if given, ``num_labels[b]`` real labels; cells
     past either are padding and never become candidates. Only the cells above the threshold
     leave the tensor, so the cost after the comparison grows with the number of candidates.
+
+    ``best_label_only`` keeps, per span, only its highest-scoring label (the first on ties, as
+    the enumeration order would). ``resolve`` gives the same result from that subset in the
+    ``flat`` and ``nested`` modes, where identical boundaries conflict, so the reduction is
+    exact there and cuts the candidates up to C-fold before they leave the tensor.
     """
     batch, width, max_width, classes = probs.shape
     device = probs.device
-    above = probs > threshold  # [B, W, K, C]
     lengths = torch.as_tensor(list(num_words), device=device)
     span_stop = torch.arange(width, device=device)[:, None] + torch.arange(max_width, device=device)
     span_ok = (span_stop + 1)[None] <= lengths[:, None, None]  # [B, W, K]
-    above &= span_ok[..., None]
+    label_ok = None
     if num_labels is not None:
         label_ok = (
             torch.arange(classes, device=device)[None]
             < torch.as_tensor(list(num_labels), device=device)[:, None]
+        )[:, None, None, :]  # [B, 1, 1, C]
+    if best_label_only:
+        if label_ok is not None:
+            probs = probs.masked_fill(~label_ok, -1.0)
+        best, best_label = probs.max(dim=-1)  # [B, W, K]; first maximum on ties
+        above = (best > threshold) & span_ok
+        b_idx, s_idx, k_idx = (t.cpu().numpy() for t in torch.nonzero(above, as_tuple=True))
+        c_idx = best_label[above].cpu().numpy()
+        scores = best[above].float().cpu().numpy()
+    else:
+        above = (probs > threshold) & span_ok[..., None]  # [B, W, K, C]
+        if label_ok is not None:
+            above &= label_ok
+        b_idx, s_idx, k_idx, c_idx = (
+            t.cpu().numpy() for t in torch.nonzero(above, as_tuple=True)
         )
-        above &= label_ok[:, None, None, :]
-    b_idx, s_idx, k_idx, c_idx = (t.cpu().numpy() for t in torch.nonzero(above, as_tuple=True))
-    scores = probs[above].float().cpu().numpy()
+        scores = probs[above].float().cpu().numpy()
     out: list[Candidates] = []
     bounds = np.searchsorted(b_idx, np.arange(batch + 1))
     for b in range(batch):
@@ -170,4 +188,7 @@ def decode(
     num_labels: Sequence[int] | None = None,
 ) -> list[Candidates]:
     """``find_candidates`` then ``resolve`` for every row of a ``[B, W, K, C]`` tensor."""
-    return [resolve(c, mode) for c in find_candidates(probs, num_words, threshold, num_labels)]
+    found = find_candidates(
+        probs, num_words, threshold, num_labels, best_label_only=mode != "multi_label"
+    )
+    return [resolve(c, mode) for c in found]

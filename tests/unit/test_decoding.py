@@ -81,6 +81,26 @@ def test_ties_keep_enumeration_order():
     assert spans(out) == [(0, 2, 1, 0.8)]
 
 
+@pytest.mark.parametrize("mode", ["flat", "nested"])
+def test_best_label_reduction_decodes_like_all_candidates(mode):
+    # scores on a coarse grid, so that equal scores (ties across labels and spans) are common
+    gen = torch.Generator().manual_seed(7)
+    for _ in range(30):
+        p = torch.randint(0, 12, (3, 9, 4, 5), generator=gen).float() / 12
+        num_words, num_labels = [9, 5, 7], [5, 2, 4]
+        full = find_candidates(p, num_words, 0.4, num_labels)
+        reduced = find_candidates(p, num_words, 0.4, num_labels, best_label_only=True)
+        for f, r in zip(full, reduced):
+            assert len(r) <= len(f)
+            assert spans(resolve(r, mode)) == spans(resolve(f, mode))
+
+
+def test_best_label_reduction_keeps_the_first_label_on_ties():
+    p = probs_with({(2, 0, 0): 0.7, (2, 0, 1): 0.8, (4, 1, 0): 0.9, (4, 1, 1): 0.9})
+    (cands,) = find_candidates(p, [6], 0.5, best_label_only=True)
+    assert spans(cands) == [(2, 3, 1, 0.8), (4, 6, 0, 0.9)]
+
+
 def test_resolve_on_empty_candidates():
     assert len(resolve(Candidates.empty(), "flat")) == 0
 

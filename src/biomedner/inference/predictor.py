@@ -204,8 +204,15 @@ def predict_windows(
             else:
                 logits = setup.module(encoded)
         probs = torch.sigmoid(logits.float())
+        # one label per span suffices unless windows overlap: their merge keeps, per label,
+        # the score from the window where the span sits farthest from an edge
+        whole_texts = all(w.lo == 0 and w.hi == len(words[w.text]) for w in chunk)
         found = find_candidates(
-            probs, encoded.num_words, threshold, [len(w.group.labels) for w in chunk]
+            probs,
+            encoded.num_words,
+            threshold,
+            [len(w.group.labels) for w in chunk],
+            best_label_only=whole_texts and mode != "multi_label",
         )
         for w, cands in zip(chunk, found):
             shifted = Candidates(

@@ -111,9 +111,7 @@ def find_candidates(
         above = (probs > threshold) & span_ok[..., None]  # [B, W, K, C]
         if label_ok is not None:
             above &= label_ok
-        b_idx, s_idx, k_idx, c_idx = (
-            t.cpu().numpy() for t in torch.nonzero(above, as_tuple=True)
-        )
+        b_idx, s_idx, k_idx, c_idx = (t.cpu().numpy() for t in torch.nonzero(above, as_tuple=True))
         scores = probs[above].float().cpu().numpy()
     out: list[Candidates] = []
     bounds = np.searchsorted(b_idx, np.arange(batch + 1))

@@ -88,31 +88,67 @@ def find_candidates(
     ``flat`` and ``nested`` modes, where identical boundaries conflict, so the reduction is
     exact there and cuts the candidates up to C-fold before they leave the tensor.
     """
-    batch, width, max_width, classes = probs.shape
+    if best_label_only:
+        best, label = best_label_cells(probs, num_words, num_labels)
+        return candidates_from_cells(best.cpu().numpy(), label.cpu().numpy(), threshold)
+    span_ok, label_ok = _valid_cells(probs, num_words, num_labels)
+    above = (probs > threshold) & span_ok[..., None]  # [B, W, K, C]
+    if label_ok is not None:
+        above &= label_ok
+    b_idx, s_idx, k_idx, c_idx = (t.cpu().numpy() for t in torch.nonzero(above, as_tuple=True))
+    scores = probs[above].float().cpu().numpy()
+    return _split_rows(probs.size(0), b_idx, s_idx, k_idx, c_idx, scores)
+
+
+def best_label_cells(
+    probs: torch.Tensor, num_words: Sequence[int], num_labels: Sequence[int] | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each span cell's best score and label (first on ties): ``[B, W, K]`` float32 and long.
+    Padding cells score -1, so no threshold lets them through. Dense and small, so a GPU can
+    hand it to the host without waiting (see ``candidates_from_cells``)."""
+    span_ok, label_ok = _valid_cells(probs, num_words, num_labels)
+    if label_ok is not None:
+        probs = probs.masked_fill(~label_ok, -1.0)
+    best, label = probs.float().max(dim=-1)
+    return best.masked_fill_(~span_ok, -1.0), label
+
+
+def candidates_from_cells(
+    best: np.ndarray, label: np.ndarray, threshold: float
+) -> list[Candidates]:
+    """``best_label_cells`` output (as arrays) -> the cells above ``threshold``, one list per row.
+    The comparison is made in float32, as torch makes it."""
+    above = best > np.float32(threshold)
+    b_idx, s_idx, k_idx = np.nonzero(above)
+    return _split_rows(best.shape[0], b_idx, s_idx, k_idx, label[above], best[above])
+
+
+def _valid_cells(
+    probs: torch.Tensor, num_words: Sequence[int], num_labels: Sequence[int] | None
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """[B, W, K] mask of spans that end inside their row; [B, 1, 1, C] mask of real labels."""
+    _, width, max_width, classes = probs.shape
     device = probs.device
     lengths = torch.as_tensor(list(num_words), device=device)
     span_stop = torch.arange(width, device=device)[:, None] + torch.arange(max_width, device=device)
-    span_ok = (span_stop + 1)[None] <= lengths[:, None, None]  # [B, W, K]
-    label_ok = None
-    if num_labels is not None:
-        label_ok = (
-            torch.arange(classes, device=device)[None]
-            < torch.as_tensor(list(num_labels), device=device)[:, None]
-        )[:, None, None, :]  # [B, 1, 1, C]
-    if best_label_only:
-        if label_ok is not None:
-            probs = probs.masked_fill(~label_ok, -1.0)
-        best, best_label = probs.max(dim=-1)  # [B, W, K]; first maximum on ties
-        above = (best > threshold) & span_ok
-        b_idx, s_idx, k_idx = (t.cpu().numpy() for t in torch.nonzero(above, as_tuple=True))
-        c_idx = best_label[above].cpu().numpy()
-        scores = best[above].float().cpu().numpy()
-    else:
-        above = (probs > threshold) & span_ok[..., None]  # [B, W, K, C]
-        if label_ok is not None:
-            above &= label_ok
-        b_idx, s_idx, k_idx, c_idx = (t.cpu().numpy() for t in torch.nonzero(above, as_tuple=True))
-        scores = probs[above].float().cpu().numpy()
+    span_ok = (span_stop + 1)[None] <= lengths[:, None, None]
+    if num_labels is None:
+        return span_ok, None
+    label_ok = (
+        torch.arange(classes, device=device)[None]
+        < torch.as_tensor(list(num_labels), device=device)[:, None]
+    )
+    return span_ok, label_ok[:, None, None, :]
+
+
+def _split_rows(
+    batch: int,
+    b_idx: np.ndarray,
+    s_idx: np.ndarray,
+    k_idx: np.ndarray,
+    c_idx: np.ndarray,
+    scores: np.ndarray,
+) -> list[Candidates]:
     out: list[Candidates] = []
     bounds = np.searchsorted(b_idx, np.arange(batch + 1))
     for b in range(batch):
@@ -123,7 +159,7 @@ def find_candidates(
                 starts=starts,
                 stops=starts + k_idx[lo:hi] + 1,
                 labels=c_idx[lo:hi].astype(np.int64),
-                scores=scores[lo:hi],
+                scores=scores[lo:hi].astype(np.float32, copy=False),
             )
         )
     return out

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 DEFAULT_CACHE = Path(os.environ.get("BIOMEDNER_BENCH_DIR", "/tmp/biomedner-bench"))
 

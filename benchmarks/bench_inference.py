@@ -84,23 +84,14 @@ class PeakMemory:
 # ---------------------------------------------------------------------------- runners
 def encoder_batches(model, texts, labels, batch_size):
     """biomedner's own padded batches for these texts (length-sorted, dynamic padding)."""
-    from biomedner.inference.collate import collate
-    from biomedner.inference.predictor import plan, split_texts
+    from biomedner.inference.collate import collate_rows
+    from biomedner.inference.predictor import length_batches, prepare
 
     setup = model._setup
-    words, counts = split_texts(setup, texts)
-    windows = plan(setup, words, counts, [labels] * len(texts))
-    order = sorted(range(len(windows)), key=lambda i: windows[i].num_tokens)
+    _, windows, rows = prepare(setup, texts, [labels] * len(texts))
     out = []
-    for i in range(0, len(order), batch_size):
-        chunk = [windows[j] for j in order[i : i + batch_size]]
-        enc = collate(
-            setup.tokenizer,
-            [w.sequence for w in chunk],
-            [w.prompt_len for w in chunk],
-            [len(w.group.labels) for w in chunk],
-            setup.info,
-        ).to(model.device)
+    for ids in length_batches(windows, batch_size):
+        enc = collate_rows([rows[i] for i in ids], setup.info).to(model.device)
         out.append((enc.input_ids, enc.attention_mask))
     return out
 

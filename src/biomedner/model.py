@@ -225,8 +225,12 @@ class NERModel:
         return vectors
 
     def _make_tokenizer_info(self) -> TokenizerInfo:
+        pad_id = self.tokenizer.pad_token_id
+        if pad_id is None:
+            raise CheckpointError("the tokenizer has no padding token, so batches cannot be padded")
+        padding = {"pad_token_id": pad_id, "pad_left": self.tokenizer.padding_side == "left"}
         if self.config.is_bi_encoder:
-            return TokenizerInfo(class_token_id=None, label_offset=0)
+            return TokenizerInfo(class_token_id=None, label_offset=0, **padding)
         ent_id = self.tokenizer.convert_tokens_to_ids(self.config.ent_token)
         unk = getattr(self.tokenizer, "unk_token_id", None)
         if ent_id is None or ent_id == unk:
@@ -239,7 +243,7 @@ class NERModel:
                 f"{self.config.ent_token!r} to {ent_id}"
             )
         return TokenizerInfo(
-            class_token_id=ent_id, label_offset=0 if self.config.embed_ent_token else 1
+            class_token_id=ent_id, label_offset=0 if self.config.embed_ent_token else 1, **padding
         )
 
     def _build_setup(self) -> PredictorSetup:

@@ -1,5 +1,9 @@
 """Word sequences -> EncodedBatch: tokenization with ``is_split_into_words`` and the index maps
-from words and labels to token positions. No Python logic runs on the model side after this."""
+from words and labels to token positions. No Python logic runs on the model side after this.
+
+Inference tokenizes each sequence once into an unpadded :class:`EncodedRow` and pads rows with
+numpy (:func:`collate_rows`); training tokenizes whole padded batches (:func:`collate`). Both give
+the same tensors as the tokenizer's own padded call."""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ class TokenizerInfo:
 
     class_token_id: int | None  # <<ENT>> id (uni-encoder); None for the bi-encoder
     label_offset: int  # 0: the label vector is the <<ENT>> output; 1: the token after it
+    pad_token_id: int
+    pad_left: bool  # the tokenizer's padding side, so pre-tokenized rows pad as it would
 
 
 def word_token_counts(tokenizer, word_lists: Sequence[Sequence[str]]) -> list[np.ndarray]:
@@ -86,3 +92,91 @@ def collate(
         label_index=label_index,
         label_mask=label_mask,
     )
+
+
+@dataclass(frozen=True)
+class EncodedRow:
+    """One sequence tokenized with its special tokens, unpadded, with its index maps."""
+
+    input_ids: np.ndarray  # [T] int64
+    word_starts: np.ndarray  # [W] first sub-token position of each text word that has one
+    label_starts: np.ndarray  # [C] position of each label's vector; empty for the bi-encoder
+
+
+def tokenize_words(
+    tokenizer, sequences: Sequence[Sequence[str]]
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Token ids and word ids (-1 for special tokens) of each word sequence, special tokens
+    added, in one batched call without padding or tensors: transformers turns padded lists into
+    tensors element by element, which costs more than half as much as the tokenization."""
+    if not sequences:
+        return []
+    enc = tokenizer(
+        [list(s) for s in sequences],
+        is_split_into_words=True,
+        truncation=False,
+        return_attention_mask=False,
+        return_token_type_ids=False,
+    )
+    out = []
+    for e in enc.encodings:
+        # None (a special token) becomes NaN in a float array: no Python loop over tokens
+        word_ids = np.nan_to_num(np.array(e.word_ids, dtype=np.float64), nan=-1).astype(np.int64)
+        out.append((np.array(e.ids, dtype=np.int64), word_ids))
+    return out
+
+
+def encode_row(
+    input_ids: np.ndarray,
+    word_ids: np.ndarray,
+    prompt_len: int,
+    num_labels: int,
+    info: TokenizerInfo,
+) -> EncodedRow:
+    """The row of a tokenized ``prompt + text words`` sequence (``prompt_len`` prompt words).
+    A text word without sub-tokens gets no start: callers drop such words."""
+    previous = np.concatenate(([-1], word_ids[:-1]))
+    word_starts = np.flatnonzero((word_ids >= prompt_len) & (word_ids != previous))
+    if info.class_token_id is None:
+        return EncodedRow(input_ids, word_starts, np.zeros(0, dtype=np.int64))
+    markers = np.flatnonzero(input_ids == info.class_token_id)
+    if len(markers) != num_labels:
+        raise RuntimeError(f"prompt has {len(markers)} label markers for {num_labels} labels")
+    return EncodedRow(input_ids, word_starts, markers + info.label_offset)
+
+
+def collate_rows(rows: Sequence[EncodedRow], info: TokenizerInfo) -> EncodedBatch:
+    """Pads pre-tokenized rows into the batch the tokenizer's padded call would give."""
+    lengths = np.array([len(r.input_ids) for r in rows])
+    width = int(lengths.max())
+    shifts = width - lengths if info.pad_left else np.zeros_like(lengths)
+    token_mask = _ragged_mask(lengths, width, shifts)
+    input_ids = np.full((len(rows), width), info.pad_token_id, dtype=np.int64)
+    input_ids[token_mask] = np.concatenate([r.input_ids for r in rows])
+    word_index, word_mask = _pad_positions([r.word_starts for r in rows], shifts)
+    label_index, label_mask = _pad_positions([r.label_starts for r in rows], shifts)
+    return EncodedBatch(
+        input_ids=torch.from_numpy(input_ids),
+        attention_mask=torch.from_numpy(token_mask.astype(np.int64)),
+        word_index=torch.from_numpy(word_index),
+        word_mask=torch.from_numpy(word_mask),
+        label_index=torch.from_numpy(label_index),
+        label_mask=torch.from_numpy(label_mask),
+    )
+
+
+def _ragged_mask(lengths: np.ndarray, width: int, shifts: np.ndarray) -> np.ndarray:
+    """[B, width] True on columns ``shifts[b] .. shifts[b] + lengths[b]``."""
+    columns = np.arange(width)
+    return (columns >= shifts[:, None]) & (columns < (shifts + lengths)[:, None])
+
+
+def _pad_positions(
+    positions: Sequence[np.ndarray], shifts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Token positions per row, moved by the row's left padding, right-padded with 0."""
+    counts = np.array([len(p) for p in positions])
+    mask = _ragged_mask(counts, int(counts.max()), np.zeros_like(counts))
+    index = np.zeros(mask.shape, dtype=np.int64)
+    index[mask] = np.concatenate(positions) + np.repeat(shifts, counts)
+    return index, mask

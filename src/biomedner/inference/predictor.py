@@ -2,9 +2,12 @@
 
 Work units are *windows*: (text, label group, word range). Every text yields at least one window
 per label group; texts longer than the model's window yield several (see ``text/chunk.py``).
-Windows are sorted by length and batched, so padding stays small, then each window's candidates
-are mapped back to document word indices and global label indices, merged per text, and decoded
-once per text. Offsets in the output always index the caller's original string.
+Each text is tokenized once, as its first window would be; a window that is the whole text under
+its first label group (the common case) reuses that encoding, and only the other windows are
+tokenized again. Windows are sorted by length and batched, so padding stays small, then each
+window's candidates are mapped back to document word indices and global label indices, merged
+per text, and decoded once per text. Offsets in the output always index the caller's original
+string.
 """
 
 from __future__ import annotations
@@ -17,7 +20,14 @@ import torch
 
 from biomedner.decoding import Candidates, find_candidates, resolve
 from biomedner.errors import InputError
-from biomedner.inference.collate import TokenizerInfo, collate, word_token_counts
+from biomedner.inference.collate import (
+    EncodedRow,
+    TokenizerInfo,
+    collate_rows,
+    encode_row,
+    tokenize_words,
+    word_token_counts,
+)
 from biomedner.logging import get_logger, progress_enabled
 from biomedner.text.chunk import merge_window_candidates, plan_windows
 from biomedner.text.prompt import prompt_words
@@ -36,15 +46,26 @@ class LabelGroup:
     offset: int
 
 
+@dataclass(frozen=True)
+class Prompt:
+    """A label group's prompt words (none for the bi-encoder) and their sub-token count."""
+
+    group: LabelGroup
+    words: list[str]
+    num_tokens: int
+
+
 @dataclass
 class Window:
     text: int
-    group: LabelGroup
+    prompt: Prompt
     lo: int
     hi: int
-    sequence: list[str]
-    prompt_len: int
     num_tokens: int
+
+    @property
+    def group(self) -> LabelGroup:
+        return self.prompt.group
 
 
 @dataclass
@@ -62,21 +83,41 @@ class PredictorSetup:
     num_special_tokens: int
 
 
-def split_texts(
-    setup: PredictorSetup, texts: Sequence[str]
-) -> tuple[list[Words], list[np.ndarray]]:
-    """Words of each text, without words the tokenizer turns into nothing (e.g. a lone
-    zero-width character): they can neither start nor end a span, but stay inside spans."""
-    words = [setup.splitter(t) for t in texts]
-    counts = word_token_counts(setup.tokenizer, [w.tokens for w in words])
-    for i, (w, c) in enumerate(zip(words, counts)):
-        if len(c) and (c == 0).any():
-            keep = np.flatnonzero(c > 0)
-            words[i] = Words(
-                [w.tokens[j] for j in keep], [w.starts[j] for j in keep], [w.ends[j] for j in keep]
-            )
-            counts[i] = c[keep]
-    return words, counts
+def prepare(
+    setup: PredictorSetup, texts: Sequence[str], label_lists: Sequence[Sequence[str]]
+) -> tuple[list[Words], list[Window], list[EncodedRow]]:
+    """All host-side work before batching: words per text, windows, and each window's row."""
+    prompts = prompts_per_text(setup, label_lists)
+    words, counts, text_rows = encode_texts(setup, texts, [p[0] for p in prompts])
+    windows = plan(setup, words, counts, prompts)
+    return words, windows, window_rows(setup, windows, words, text_rows)
+
+
+def length_batches(windows: Sequence[Window], batch_size: int) -> list[list[int]]:
+    """Window indices sorted by length, in batches, so padding stays small."""
+    order = sorted(range(len(windows)), key=lambda i: windows[i].num_tokens)
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def prompts_per_text(
+    setup: PredictorSetup, label_lists: Sequence[Sequence[str]]
+) -> list[list[Prompt]]:
+    """The prompts of each text's label groups, built once per distinct label list."""
+    cache: dict[tuple[str, ...], list[Prompt]] = {}
+    out = []
+    for labels in label_lists:
+        key = tuple(labels)
+        if key not in cache:
+            cache[key] = [_prompt(setup, group) for group in label_groups(setup, labels)]
+        out.append(cache[key])
+    return out
+
+
+def _prompt(setup: PredictorSetup, group: LabelGroup) -> Prompt:
+    if setup.is_bi_encoder:
+        return Prompt(group, [], 0)
+    words = prompt_words(group.labels, setup.ent_token, setup.sep_token)
+    return Prompt(group, words, int(word_token_counts(setup.tokenizer, [words])[0].sum()))
 
 
 def label_groups(setup: PredictorSetup, labels: Sequence[str]) -> list[LabelGroup]:
@@ -108,36 +149,56 @@ def label_groups(setup: PredictorSetup, labels: Sequence[str]) -> list[LabelGrou
     return groups
 
 
+def encode_texts(
+    setup: PredictorSetup, texts: Sequence[str], prompts: Sequence[Prompt]
+) -> tuple[list[Words], list[np.ndarray], dict[int, EncodedRow]]:
+    """Words of each text, their sub-token counts, and the row of each text with words as
+    ``prompts[i]`` (its first label group) + its words, all from one tokenizer call. Words the
+    tokenizer turns into nothing (e.g. a lone zero-width character) are dropped: they can
+    neither start nor end a span, but stay inside spans."""
+    words = [setup.splitter(t) for t in texts]
+    filled = [i for i, w in enumerate(words) if len(w)]
+    encoded = tokenize_words(setup.tokenizer, [prompts[i].words + words[i].tokens for i in filled])
+    counts = [np.zeros(0, dtype=np.int64) for _ in texts]
+    rows: dict[int, EncodedRow] = {}
+    for i, (input_ids, word_ids) in zip(filled, encoded):
+        prompt_len = len(prompts[i].words)
+        in_text = word_ids >= prompt_len
+        c = np.bincount(word_ids[in_text] - prompt_len, minlength=len(words[i]))
+        if (c == 0).any():
+            keep = np.flatnonzero(c > 0)
+            words[i] = _select_words(words[i], keep)
+            c = c[keep]
+        counts[i] = c
+        rows[i] = encode_row(
+            input_ids, word_ids, prompt_len, len(prompts[i].group.labels), setup.info
+        )
+    return words, counts, rows
+
+
+def _select_words(words: Words, keep: np.ndarray) -> Words:
+    return Words(
+        [words.tokens[j] for j in keep],
+        [words.starts[j] for j in keep],
+        [words.ends[j] for j in keep],
+    )
+
+
 def plan(
     setup: PredictorSetup,
     words: Sequence[Words],
     counts: Sequence[np.ndarray],
-    label_lists: Sequence[Sequence[str]],
+    prompts: Sequence[Sequence[Prompt]],
 ) -> list[Window]:
     windows: list[Window] = []
     overlap = 2 * setup.max_width
-    group_cache: dict[tuple[str, ...], list[tuple[LabelGroup, list[str], int]]] = {}
-    for t, (w, c, labels) in enumerate(zip(words, counts, label_lists)):
+    for t, (w, c, groups) in enumerate(zip(words, counts, prompts)):
         if len(w) == 0:
             continue
-        key = tuple(labels)
-        if key not in group_cache:
-            entries = []
-            for group in label_groups(setup, labels):
-                prompt = (
-                    []
-                    if setup.is_bi_encoder
-                    else prompt_words(group.labels, setup.ent_token, setup.sep_token)
-                )
-                prompt_tokens = (
-                    int(word_token_counts(setup.tokenizer, [prompt])[0].sum()) if prompt else 0
-                )
-                entries.append((group, prompt, prompt_tokens))
-            group_cache[key] = entries
-        for group, prompt, prompt_tokens in group_cache[key]:
+        for prompt in groups:
             budget = None
             if setup.max_tokens is not None:
-                budget = setup.max_tokens - setup.num_special_tokens - prompt_tokens
+                budget = setup.max_tokens - setup.num_special_tokens - prompt.num_tokens
             max_words = min(setup.max_words, len(w))
             ranges = (
                 [(0, len(w))]
@@ -146,18 +207,33 @@ def plan(
             )
             cumulative = np.concatenate([[0], np.cumsum(c)])
             for lo, hi in ranges:
-                windows.append(
-                    Window(
-                        text=t,
-                        group=group,
-                        lo=lo,
-                        hi=hi,
-                        sequence=prompt + w.tokens[lo:hi],
-                        prompt_len=len(prompt),
-                        num_tokens=int(cumulative[hi] - cumulative[lo]) + prompt_tokens,
-                    )
-                )
+                tokens = int(cumulative[hi] - cumulative[lo]) + prompt.num_tokens
+                windows.append(Window(text=t, prompt=prompt, lo=lo, hi=hi, num_tokens=tokens))
     return windows
+
+
+def window_rows(
+    setup: PredictorSetup,
+    windows: Sequence[Window],
+    words: Sequence[Words],
+    text_rows: dict[int, EncodedRow],
+) -> list[EncodedRow]:
+    """Each window's row. A window that is a whole text under its first label group reuses the
+    text's row: with ``is_split_into_words`` a word's sub-tokens do not depend on its
+    neighbours, so dropping zero-token words left the others' tokens unchanged. The other
+    windows are tokenized here, in one call."""
+    reuse = [w.lo == 0 and w.hi == len(words[w.text]) and w.group.offset == 0 for w in windows]
+    others = [w for w, r in zip(windows, reuse) if not r]
+    encoded = tokenize_words(
+        setup.tokenizer, [w.prompt.words + words[w.text].tokens[w.lo : w.hi] for w in others]
+    )
+    fresh = iter(
+        [
+            encode_row(ids, word_ids, len(w.prompt.words), len(w.group.labels), setup.info)
+            for w, (ids, word_ids) in zip(others, encoded)
+        ]
+    )
+    return [text_rows[w.text] if r else next(fresh) for w, r in zip(windows, reuse)]
 
 
 @torch.inference_mode()
@@ -172,11 +248,9 @@ def predict_windows(
     label_vectors: dict[str, torch.Tensor] | None = None,
     autocast_dtype: torch.dtype | None = None,
 ) -> list[list[Entity]]:
-    words, counts = split_texts(setup, texts)
-    windows = plan(setup, words, counts, label_lists)
+    words, windows, rows = prepare(setup, texts, label_lists)
     parts: list[list[tuple[Candidates, int, int]]] = [[] for _ in texts]
-    order = sorted(range(len(windows)), key=lambda i: windows[i].num_tokens)
-    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    batches = length_batches(windows, batch_size)
     progress = None
     if progress_enabled() and len(batches) > 1:
         from tqdm.auto import tqdm
@@ -184,13 +258,7 @@ def predict_windows(
         progress = tqdm(total=len(windows), desc="windows", unit="win", leave=False)
     for batch_ids in batches:
         chunk = [windows[i] for i in batch_ids]
-        encoded = collate(
-            setup.tokenizer,
-            [w.sequence for w in chunk],
-            [w.prompt_len for w in chunk],
-            [len(w.group.labels) for w in chunk],
-            setup.info,
-        ).to(device)
+        encoded = collate_rows([rows[i] for i in batch_ids], setup.info).to(device)
         autocast = (
             torch.autocast(device_type=device.type, dtype=autocast_dtype)
             if autocast_dtype is not None

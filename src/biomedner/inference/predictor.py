@@ -251,6 +251,8 @@ def predict_windows(
     words, windows, rows = prepare(setup, texts, label_lists)
     parts: list[list[tuple[Candidates, int, int]]] = [[] for _ in texts]
     batches = length_batches(windows, batch_size)
+    # label vectors per batch: usually every batch has the same labels, so stack them once
+    stacked: dict[tuple[tuple[str, ...], ...], torch.Tensor] = {}
     progress = None
     if progress_enabled() and len(batches) > 1:
         from tqdm.auto import tqdm
@@ -258,7 +260,8 @@ def predict_windows(
         progress = tqdm(total=len(windows), desc="windows", unit="win", leave=False)
     for batch_ids in batches:
         chunk = [windows[i] for i in batch_ids]
-        encoded = collate_rows([rows[i] for i in batch_ids], setup.info).to(device)
+        batch_rows = [rows[i] for i in batch_ids]
+        encoded = collate_rows(batch_rows, setup.info).to(device)
         autocast = (
             torch.autocast(device_type=device.type, dtype=autocast_dtype)
             if autocast_dtype is not None
@@ -267,8 +270,10 @@ def predict_windows(
         with autocast:
             if setup.is_bi_encoder:
                 assert label_vectors is not None
-                vecs = _stack_label_vectors([w.group.labels for w in chunk], label_vectors)
-                logits = setup.module(encoded, vecs.to(device))
+                groups = tuple(w.group.labels for w in chunk)
+                if groups not in stacked:
+                    stacked[groups] = _stack_label_vectors(groups, label_vectors).to(device)
+                logits = setup.module(encoded, stacked[groups])
             else:
                 logits = setup.module(encoded)
         probs = torch.sigmoid(logits.float())
@@ -277,7 +282,7 @@ def predict_windows(
         whole_texts = all(w.lo == 0 and w.hi == len(words[w.text]) for w in chunk)
         found = find_candidates(
             probs,
-            encoded.num_words,
+            [len(r.word_starts) for r in batch_rows],  # known here: no wait for the device
             threshold,
             [len(w.group.labels) for w in chunk],
             best_label_only=whole_texts and mode != "multi_label",

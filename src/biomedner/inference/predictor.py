@@ -251,49 +251,35 @@ def predict_windows(
     words, windows, rows = prepare(setup, texts, label_lists)
     parts: list[list[tuple[Candidates, int, int]]] = [[] for _ in texts]
     batches = length_batches(windows, batch_size)
-    # label vectors per batch: usually every batch has the same labels, so stack them once
-    stacked: dict[tuple[tuple[str, ...], ...], torch.Tensor] = {}
+    vectors = _BatchLabelVectors(label_vectors, device) if label_vectors is not None else None
     progress = None
     if progress_enabled() and len(batches) > 1:
         from tqdm.auto import tqdm
 
         progress = tqdm(total=len(windows), desc="windows", unit="win", leave=False)
-    for batch_ids in batches:
-        chunk = [windows[i] for i in batch_ids]
-        batch_rows = [rows[i] for i in batch_ids]
-        encoded = collate_rows(batch_rows, setup.info).to(device)
-        autocast = (
-            torch.autocast(device_type=device.type, dtype=autocast_dtype)
-            if autocast_dtype is not None
-            else torch.autocast(device_type=device.type, enabled=False)
-        )
-        with autocast:
-            if setup.is_bi_encoder:
-                assert label_vectors is not None
-                groups = tuple(w.group.labels for w in chunk)
-                if groups not in stacked:
-                    stacked[groups] = _stack_label_vectors(groups, label_vectors).to(device)
-                logits = setup.module(encoded, stacked[groups])
-            else:
-                logits = setup.module(encoded)
-        probs = torch.sigmoid(logits.float())
-        # one label per span suffices unless windows overlap: their merge keeps, per label,
-        # the score from the window where the span sits farthest from an edge
-        whole_texts = all(w.lo == 0 and w.hi == len(words[w.text]) for w in chunk)
-        found = find_candidates(
-            probs,
-            [len(r.word_starts) for r in batch_rows],  # known here: no wait for the device
-            threshold,
-            [len(w.group.labels) for w in chunk],
-            best_label_only=whole_texts and mode != "multi_label",
-        )
-        for w, cands in zip(chunk, found):
-            shifted = Candidates(
-                cands.starts + w.lo, cands.stops + w.lo, cands.labels + w.group.offset, cands.scores
+    # one autocast context for all batches: it caches the weights' low-precision copies until
+    # it exits, so they are cast once per call instead of once per batch
+    autocast = (
+        torch.autocast(device_type=device.type, dtype=autocast_dtype)
+        if autocast_dtype is not None
+        else torch.autocast(device_type=device.type, enabled=False)
+    )
+    with autocast:
+        for batch_ids in batches:
+            chunk = [windows[i] for i in batch_ids]
+            found = _batch_candidates(
+                setup, chunk, [rows[i] for i in batch_ids], words, threshold, mode, device, vectors
             )
-            parts[w.text].append((shifted, w.lo, w.hi))
-        if progress is not None:
-            progress.update(len(chunk))
+            for w, cands in zip(chunk, found):
+                shifted = Candidates(
+                    cands.starts + w.lo,
+                    cands.stops + w.lo,
+                    cands.labels + w.group.offset,
+                    cands.scores,
+                )
+                parts[w.text].append((shifted, w.lo, w.hi))
+            if progress is not None:
+                progress.update(len(chunk))
     if progress is not None:
         progress.close()
     results: list[list[Entity]] = []
@@ -305,6 +291,52 @@ def predict_windows(
         chosen = resolve(merged, mode)
         results.append(_to_entities(text, words[t], label_lists[t], chosen))
     return results
+
+
+def _batch_candidates(
+    setup: PredictorSetup,
+    chunk: Sequence[Window],
+    rows: Sequence[EncodedRow],
+    words: Sequence[Words],
+    threshold: float,
+    mode: DecodeMode,
+    device: torch.device,
+    vectors: _BatchLabelVectors | None,
+) -> list[Candidates]:
+    """One batch through the model; its candidates in window word and group label indices."""
+    encoded = collate_rows(rows, setup.info).to(device)
+    if setup.is_bi_encoder:
+        assert vectors is not None
+        logits = setup.module(encoded, vectors.for_windows(chunk))
+    else:
+        logits = setup.module(encoded)
+    probs = torch.sigmoid(logits.float())
+    # one label per span suffices unless windows overlap: their merge keeps, per label, the
+    # score from the window where the span sits farthest from an edge
+    whole_texts = all(w.lo == 0 and w.hi == len(words[w.text]) for w in chunk)
+    return find_candidates(
+        probs,
+        [len(r.word_starts) for r in rows],  # known here: no wait for the device
+        threshold,
+        [len(w.group.labels) for w in chunk],
+        best_label_only=whole_texts and mode != "multi_label",
+    )
+
+
+class _BatchLabelVectors:
+    """Bi-encoder label vectors of a batch's windows, on the device. Usually every batch has
+    the same labels, so each distinct grouping is stacked and moved once."""
+
+    def __init__(self, label_vectors: dict[str, torch.Tensor], device: torch.device):
+        self._vectors = label_vectors
+        self._device = device
+        self._stacked: dict[tuple[tuple[str, ...], ...], torch.Tensor] = {}
+
+    def for_windows(self, chunk: Sequence[Window]) -> torch.Tensor:
+        groups = tuple(w.group.labels for w in chunk)
+        if groups not in self._stacked:
+            self._stacked[groups] = _stack_label_vectors(groups, self._vectors).to(self._device)
+        return self._stacked[groups]
 
 
 def _merge_text(parts: list[tuple[Candidates, int, int]], num_words: int) -> Candidates:

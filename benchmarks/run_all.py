@@ -72,17 +72,20 @@ def train_table(rows: list[dict]) -> list[str]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(
+        epilog="Other options (--threshold, --labels, --sets, --batch-sizes, --device, ...) go "
+        "to bench_inference.py."
+    )
     ap.add_argument("--out", type=Path, default=Path("docs/performance.md"))
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--hidden-size", type=int, default=768)
     ap.add_argument("--skip-train", action="store_true")
-    args = ap.parse_args()
+    args, inference_args = ap.parse_known_args()
     common = ["--hidden-size", str(args.hidden_size)] + (["--quick"] if args.quick else [])
-    inference = bench_inference.main(common)
+    inference = bench_inference.main(common + inference_args)
     train = [] if args.skip_train else bench_train_step.main(common)
     info = machine_info()
-    cmd = "python benchmarks/run_all.py --out " + str(args.out) + (" --quick" if args.quick else "")
+    cmd = "HF_HUB_OFFLINE=1 python benchmarks/run_all.py " + " ".join(sys.argv[1:])
     lines = [
         f"## Results (hidden size {args.hidden_size}{', quick mode' if args.quick else ''})",
         "",
@@ -90,7 +93,7 @@ def main() -> None:
         "",
         f"Command: `{cmd}`",
         "",
-        "### Inference (medians, CPU)",
+        "### Inference (medians)",
         "",
         *inference_table(inference),
         "",

@@ -57,14 +57,19 @@ class SpanMarkerHead(nn.Module):
         fold = 3 * labels.size(1) < 4 * dim
         if torch.is_grad_enabled() or not words.is_cpu:
             # one tensor: autograd needs it whole, and a GPU streams it fast enough
+            batch, width = a.shape[:2]
             hidden = hidden_dropout((a.unsqueeze(2) + b_spans).relu())  # [B, W, K, 4D]
+            # spans flattened to [B, W*K, .] for bmm: a broadcast matmul against [B, 1, ., C]
+            # would first copy the label matrix W times (tens of GB at 1,000 labels)
+            hidden = hidden.reshape(batch, width * k, -1)
             if fold:
                 folded = labels @ second.weight  # [B, C, 4D]
-                return (
-                    hidden @ folded.transpose(1, 2).unsqueeze(1)
-                    + (labels @ second.bias)[:, None, None, :]
-                )  # [B, W, K, C]
-            return second(hidden) @ labels.transpose(1, 2).unsqueeze(1)  # [B, W, K, C]
+                logits = torch.baddbmm(
+                    (labels @ second.bias)[:, None, :], hidden, folded.transpose(1, 2)
+                )
+            else:
+                logits = torch.bmm(second(hidden), labels.transpose(1, 2))
+            return logits.view(batch, width, k, -1)  # [B, W, K, C]
         return self._chunked(a, b_spans, labels, word_mask, fold)
 
     def _chunked(

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from biomedner.model import NERModel
+
 WORDS = [
     "the",
     "of",
@@ -118,3 +120,13 @@ def tiny_bi_dir(tiny_backbone, tmp_path_factory) -> Path:
         dropout=0.0,
     )
     return model.save_pretrained(tmp_path_factory.mktemp("tiny_bi"))
+
+
+@pytest.fixture(scope="module")
+def uni(tiny_uni_dir) -> NERModel:
+    return NERModel.from_pretrained(tiny_uni_dir)
+
+
+@pytest.fixture(scope="module")
+def bi(tiny_bi_dir) -> NERModel:
+    return NERModel.from_pretrained(tiny_bi_dir)

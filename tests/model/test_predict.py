@@ -20,16 +20,6 @@ TEXTS = [
 LABELS = ["gene", "disease", "drug dose"]
 
 
-@pytest.fixture(scope="module")
-def uni(tiny_uni_dir) -> NERModel:
-    return NERModel.from_pretrained(tiny_uni_dir)
-
-
-@pytest.fixture(scope="module")
-def bi(tiny_bi_dir) -> NERModel:
-    return NERModel.from_pretrained(tiny_bi_dir)
-
-
 def key(ents):
     return [(e.start, e.end, e.label) for e in ents]
 

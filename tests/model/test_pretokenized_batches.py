@@ -35,16 +35,6 @@ def long_text(n_words: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def uni(tiny_uni_dir) -> NERModel:
-    return NERModel.from_pretrained(tiny_uni_dir)
-
-
-@pytest.fixture(scope="module")
-def bi(tiny_bi_dir) -> NERModel:
-    return NERModel.from_pretrained(tiny_bi_dir)
-
-
-@pytest.fixture(scope="module")
 def uni_left_padded(uni) -> NERModel:
     tokenizer = copy.deepcopy(uni.tokenizer)
     tokenizer.padding_side = "left"

@@ -1,4 +1,5 @@
-"""Transformer backbones built from an embedded HF config, plus first-sub-token word pooling."""
+"""Transformer backbones built from an embedded HF config, read at chosen token positions
+(first-sub-token word pooling, ``<<ENT>>`` markers)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import torch
 from torch import nn
 
 from biomedner.errors import CheckpointError
+from biomedner.modeling.fast_bert import encode_at_positions, supports_fast_inference
 
 try:  # transformers >= 5
     from transformers.initialization import no_init_weights
@@ -60,6 +62,7 @@ class TextEncoder(nn.Module):
         self.projection = (
             nn.Linear(backbone_width, hidden_size) if backbone_width != hidden_size else None
         )
+        self._fast_inference = supports_fast_inference(self.backbone)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         # input_ids, attention_mask: [B, T] -> token states [B, T, D]
@@ -70,12 +73,22 @@ class TextEncoder(nn.Module):
             hidden = self.projection(hidden)
         return hidden
 
+    def at_positions(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, positions: torch.Tensor
+    ) -> torch.Tensor:
+        """Token states [B, P, D] at ``positions`` [B, P] only. At CPU inference on a BERT-style
+        backbone that skips padding and unread last-layer work (``fast_bert.py``); otherwise the
+        full forward is gathered. Both give the same numbers."""
+        fast = self._fast_inference and input_ids.is_cpu
+        if self.training or torch.is_grad_enabled() or not fast:
+            hidden = self.forward(input_ids, attention_mask)
+            return hidden.gather(1, positions.unsqueeze(-1).expand(-1, -1, hidden.size(-1)))
+        hidden = encode_at_positions(self.backbone, input_ids, attention_mask, positions)
+        if self.projection is not None:
+            hidden = self.projection(hidden)
+        return hidden
 
-def gather_words(
-    token_states: torch.Tensor, word_index: torch.Tensor, word_mask: torch.Tensor
-) -> torch.Tensor:
-    """First-sub-token pooling: ``word_index[b, w]`` is the token position of word ``w``'s first
-    sub-token. token_states [B, T, D] -> words [B, W, D], zero where ``word_mask`` is False."""
-    dim = token_states.size(-1)
-    words = token_states.gather(1, word_index.unsqueeze(-1).expand(-1, -1, dim))
+
+def mask_words(words: torch.Tensor, word_mask: torch.Tensor) -> torch.Tensor:
+    """words [B, W, D] -> the same with zeros where ``word_mask`` [B, W] is False."""
     return words * word_mask.unsqueeze(-1).to(words.dtype)

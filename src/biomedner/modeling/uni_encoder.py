@@ -9,7 +9,7 @@ from torch import nn
 from biomedner.config import ModelConfig
 from biomedner.errors import CheckpointError
 from biomedner.modeling.batch import EncodedBatch
-from biomedner.modeling.encoder import TextEncoder, gather_words
+from biomedner.modeling.encoder import TextEncoder, mask_words
 from biomedner.modeling.span_head import SpanMarkerHead, mlp
 from biomedner.modeling.word_lstm import WordLSTM
 
@@ -30,10 +30,13 @@ class UniEncoderSpanModel(nn.Module):
 
     def forward(self, batch: EncodedBatch) -> torch.Tensor:
         """-> logits [B, W, K, C]"""
-        tokens = self.encoder(batch.input_ids, batch.attention_mask)  # [B, T, D]
-        words = gather_words(tokens, batch.word_index, batch.word_mask)  # [B, W, D]
+        # words at their first sub-token, labels at their <<ENT>> marker: one read
+        positions = torch.cat([batch.word_index, batch.label_index], dim=1)  # [B, W + C]
+        states = self.encoder.at_positions(batch.input_ids, batch.attention_mask, positions)
+        num_words = batch.word_index.size(1)
+        words = mask_words(states[:, :num_words], batch.word_mask)  # [B, W, D]
         if self.word_lstm is not None:
             words = self.word_lstm(words, batch.word_mask)  # [B, W, D]
-        labels = gather_words(tokens, batch.label_index, batch.label_mask)  # [B, C, D]
+        labels = mask_words(states[:, num_words:], batch.label_mask)  # [B, C, D]
         labels = self.label_mlp(labels)  # [B, C, D]
         return self.span_head(words, labels, batch.word_mask)  # [B, W, K, C]

@@ -1,4 +1,5 @@
-"""The last encoder layer run at chosen positions only gives the full forward's rows there."""
+"""BERT-style encoders run on real tokens only, last layer at the read positions only: the same
+rows and gradients as the full forward."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 import torch
 
 from biomedner.modeling.encoder import TextEncoder
-from biomedner.modeling.fast_bert import encode_at_positions, supports_fast_inference
+from biomedner.modeling.fast_bert import encode_at_positions, supports_fast_path
 
 TINY = {
     "hidden_size": 32,
@@ -36,40 +37,67 @@ def padded_batch() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     mask[2, 4:] = 0
     ids[mask == 0] = 0
     positions = torch.tensor([[0, 2, 3, 9, 10], [1, 1, 6, 0, 0], [3, 2, 1, 0, 0]])
-    return ids, mask, positions
+    read = positions > 0  # padding slots point at 0 and are not read
+    read[:, 0] = True
+    return ids, mask, positions, read
+
+
+def gathered(full: torch.Tensor, positions: torch.Tensor, read: torch.Tensor) -> torch.Tensor:
+    rows = full.gather(1, positions.unsqueeze(-1).expand(-1, -1, full.size(-1)))
+    return rows * read.unsqueeze(-1)
 
 
 @pytest.mark.parametrize("model_type", ["bert", "roberta", "electra"])
 @pytest.mark.parametrize("hidden_size", [32, 24])  # 24: with the projection to the head width
-def test_partial_last_layer_matches_full_forward(model_type, hidden_size):
+def test_rows_match_the_full_forward(model_type, hidden_size):
     enc = encoder(model_type, hidden_size)
-    assert enc._fast_inference
-    ids, mask, positions = padded_batch()
+    assert enc._fast_path
+    ids, mask, positions, read = padded_batch()
     with torch.inference_mode():
         full = enc(ids, mask)
-        expected = full.gather(1, positions.unsqueeze(-1).expand(-1, -1, full.size(-1)))
-        got = enc.at_positions(ids, mask, positions)
+        expected = gathered(full, positions, read)
+        got = enc.at_positions(ids, mask, positions, read)
     assert got.shape == (3, 5, hidden_size)
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
 
 
 def test_the_backbone_is_left_whole():
     enc = encoder("bert")
-    ids, mask, positions = padded_batch()
+    ids, mask, positions, read = padded_batch()
     with torch.inference_mode():
-        encode_at_positions(enc.backbone, ids, mask, positions)
+        encode_at_positions(enc.backbone, ids, mask, positions, read)
     assert len(enc.backbone.encoder.layer) == TINY["num_hidden_layers"]
     assert enc.backbone.pooler is not None
 
 
-def test_training_and_autograd_use_the_full_forward():
-    enc = encoder("bert")
-    ids, mask, positions = padded_batch()
-    with torch.inference_mode():
-        expected = enc.at_positions(ids, mask, positions)
-    got = enc.at_positions(ids, mask, positions)  # grad on: the reference's graph
-    assert got.requires_grad
-    torch.testing.assert_close(got.detach(), expected, atol=1e-5, rtol=1e-5)
+def test_gradients_match_the_full_forward():
+    enc = encoder("bert", 24)
+    ids, mask, positions, read = padded_batch()
+    weights = torch.randn(3, 5, 24)
+
+    def grads(states: torch.Tensor) -> list[torch.Tensor]:
+        enc.zero_grad()
+        (states * weights).sum().backward()
+        return [p.grad.clone() for p in enc.parameters() if p.grad is not None]
+
+    full = enc(ids, mask)
+    expected = grads(gathered(full, positions, read))
+    got = grads(enc.at_positions(ids, mask, positions, read))
+    assert len(got) == len(expected) > 0
+    for g, e in zip(got, expected):
+        torch.testing.assert_close(g, e, atol=1e-5, rtol=1e-4)
+
+
+def test_training_mode_applies_the_dropouts():
+    enc = encoder("bert", attention_probs_dropout_prob=0.5, hidden_dropout_prob=0.5).train()
+    ids, mask, positions, read = padded_batch()
+    torch.manual_seed(3)
+    first = enc.at_positions(ids, mask, positions, read)
+    second = enc.at_positions(ids, mask, positions, read)
+    assert not torch.allclose(first, second)  # a fresh dropout draw per call
+    with torch.no_grad():
+        expected = enc.eval().at_positions(ids, mask, positions, read)
+    assert not torch.allclose(first, expected)
 
 
 @pytest.mark.parametrize(
@@ -78,10 +106,10 @@ def test_training_and_autograd_use_the_full_forward():
 )
 def test_other_layouts_run_the_reference_forward(model_type, extra):
     enc = encoder(model_type, **extra)
-    assert not supports_fast_inference(enc.backbone)
-    ids, mask, positions = padded_batch()
+    assert not supports_fast_path(enc.backbone)
+    ids, mask, positions, read = padded_batch()
     with torch.inference_mode():
         full = enc(ids, mask)
-        got = enc.at_positions(ids, mask, positions)
-    expected = full.gather(1, positions.unsqueeze(-1).expand(-1, -1, full.size(-1)))
+        got = enc.at_positions(ids, mask, positions, read)
+    expected = gathered(full, positions, read)
     torch.testing.assert_close(got, expected)

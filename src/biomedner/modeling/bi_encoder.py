@@ -13,7 +13,7 @@ from torch import nn
 from biomedner.config import ModelConfig
 from biomedner.errors import CheckpointError
 from biomedner.modeling.batch import EncodedBatch
-from biomedner.modeling.encoder import TextEncoder, mask_words
+from biomedner.modeling.encoder import TextEncoder
 from biomedner.modeling.span_head import SpanMarkerHead, mlp
 from biomedner.modeling.word_lstm import WordLSTM
 
@@ -44,8 +44,9 @@ class BiEncoderSpanModel(nn.Module):
 
     def forward(self, batch: EncodedBatch, label_vectors: torch.Tensor) -> torch.Tensor:
         """label_vectors [C, D] (shared) or [B, C, D] (per window) -> logits [B, W, K, C]"""
-        words = self.encoder.at_positions(batch.input_ids, batch.attention_mask, batch.word_index)
-        words = mask_words(words, batch.word_mask)  # [B, W, D]
+        words = self.encoder.at_positions(
+            batch.input_ids, batch.attention_mask, batch.word_index, batch.word_mask
+        )  # [B, W, D], zero at padding
         if label_vectors.dim() == 2:
             label_vectors = label_vectors.unsqueeze(0).expand(words.size(0), -1, -1)
         return self.span_head(words, label_vectors.to(words.dtype), batch.word_mask)  # [B, W, K, C]

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from biomedner.errors import CheckpointError
-from biomedner.modeling.fast_bert import encode_at_positions, supports_fast_inference
+from biomedner.modeling.fast_bert import encode_at_positions, supports_fast_path
 
 try:  # transformers >= 5
     from transformers.initialization import no_init_weights
@@ -62,7 +62,7 @@ class TextEncoder(nn.Module):
         self.projection = (
             nn.Linear(backbone_width, hidden_size) if backbone_width != hidden_size else None
         )
-        self._fast_inference = supports_fast_inference(self.backbone)
+        self._fast_path = supports_fast_path(self.backbone)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         # input_ids, attention_mask: [B, T] -> token states [B, T, D]
@@ -74,21 +74,28 @@ class TextEncoder(nn.Module):
         return hidden
 
     def at_positions(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, positions: torch.Tensor
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        positions: torch.Tensor,
+        position_mask: torch.Tensor,
     ) -> torch.Tensor:
-        """Token states [B, P, D] at ``positions`` [B, P] only. At CPU inference on a BERT-style
-        backbone that skips padding and unread last-layer work (``fast_bert.py``); otherwise the
-        full forward is gathered. Both give the same numbers."""
-        fast = self._fast_inference and input_ids.is_cpu
-        if self.training or torch.is_grad_enabled() or not fast:
-            hidden = self.forward(input_ids, attention_mask)
-            return hidden.gather(1, positions.unsqueeze(-1).expand(-1, -1, hidden.size(-1)))
-        hidden = encode_at_positions(self.backbone, input_ids, attention_mask, positions)
-        if self.projection is not None:
-            hidden = self.projection(hidden)
-        return hidden
+        """Token states [B, P, D] at ``positions`` [B, P], zero where ``position_mask`` is
+        False. On CPU with a BERT-style backbone this skips padding and unread last-layer work
+        (``fast_bert.py``); otherwise the full forward is gathered. Both give the same numbers
+        and gradients. GPUs keep the full forward: they are launch-bound on these sizes, and
+        packing would add a device sync."""
+        if self._fast_path and input_ids.is_cpu:
+            hidden = encode_at_positions(
+                self.backbone, input_ids, attention_mask, positions, position_mask
+            )
+            if self.projection is None:
+                return hidden
+            return _zero_unread(self.projection(hidden), position_mask)  # its bias fills zeros
+        hidden = self.forward(input_ids, attention_mask)
+        hidden = hidden.gather(1, positions.unsqueeze(-1).expand(-1, -1, hidden.size(-1)))
+        return _zero_unread(hidden, position_mask)
 
 
-def mask_words(words: torch.Tensor, word_mask: torch.Tensor) -> torch.Tensor:
-    """words [B, W, D] -> the same with zeros where ``word_mask`` [B, W] is False."""
-    return words * word_mask.unsqueeze(-1).to(words.dtype)
+def _zero_unread(states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return states * mask.unsqueeze(-1).to(states.dtype)

@@ -1,4 +1,4 @@
-"""CPU inference for BERT-style encoders without the work the span model never reads.
+"""BERT-style encoders on CPU without the work the span model never reads.
 
 The span model reads the encoder's output at a word's first sub-token and at each ``<<ENT>>``
 marker, nothing else. Two parts of the reference forward are wasted on that:
@@ -11,9 +11,11 @@ marker, nothing else. Two parts of the reference forward are wasted on that:
 So here the linear layers, layer norms and feed-forward blocks run on the real tokens alone,
 packed into one [N, D] matrix, and only attention sees the padded [B, T] layout (its key mask
 keeps padding out, as in the reference). The last layer runs its queries at the read positions
-only. The numbers are the reference forward's, up to float rounding; the tests compare them.
+only. The numbers are the reference forward's, up to float rounding, and so are the gradients
+(padding and unread positions never reach the loss); the dropouts are the reference's modules
+and rates. The tests compare both.
 
-Only layouts checked by ``supports_fast_inference`` take this path: BERT, RoBERTa and their kin
+Only layouts checked by ``supports_fast_path`` take this path: BERT, RoBERTa and their kin
 (post-LN, absolute positions, encoder only). Others (DeBERTa's relative attention, for one) run
 the reference forward whole.
 """
@@ -31,7 +33,7 @@ _POST_LN_LAYERS = frozenset(
 )
 
 
-def supports_fast_inference(backbone: nn.Module) -> bool:
+def supports_fast_path(backbone: nn.Module) -> bool:
     config = getattr(backbone, "config", None)
     encoder = getattr(backbone, "encoder", None)
     layers = getattr(encoder, "layer", None)
@@ -58,9 +60,10 @@ def encode_at_positions(
     input_ids: torch.Tensor,
     attention_mask: torch.Tensor,
     positions: torch.Tensor,
+    position_mask: torch.Tensor,
 ) -> torch.Tensor:
-    """input_ids, attention_mask [B, T], positions [B, P] -> last hidden states [B, P, D] at
-    those token positions. Inference only (no dropout, no autograd graph)."""
+    """input_ids, attention_mask [B, T], positions, position_mask [B, P] -> last hidden states
+    [B, P, D] at those token positions, zero where ``position_mask`` is False."""
     batch, length = input_ids.shape
     keep = attention_mask.bool()
     real = keep.flatten().nonzero().squeeze(1)  # [N] padded index of each real token
@@ -70,10 +73,14 @@ def encode_at_positions(
     layers = backbone.encoder.layer
     for layer in layers[:-1]:
         hidden = _layer(layer, hidden, shape)
-    # the last layer's queries only where read: padded row index of each position
-    rows = (positions + torch.arange(batch, device=positions.device)[:, None] * length).flatten()
-    out = _layer(layers[-1], hidden, shape, query_rows=rows)  # [B * P, D]
-    return out.view(batch, positions.size(1), -1)
+    # the last layer's queries only where read: each read position's packed token row
+    packed_row = keep.flatten().cumsum(0) - 1  # padded index -> packed row, at real tokens
+    padded = positions + torch.arange(batch, device=positions.device)[:, None] * length
+    read = position_mask.flatten().nonzero().squeeze(1)  # [M] index into B * P
+    rows = packed_row.index_select(0, padded.flatten().index_select(0, read))
+    out = _layer(layers[-1], hidden, shape, _Queries(rows, read, positions.size(1)))  # [M, D]
+    full = out.new_zeros(batch * positions.size(1), out.size(-1)).index_copy_(0, read, out)
+    return full.view(batch, positions.size(1), -1)
 
 
 class _Shape:
@@ -82,16 +89,25 @@ class _Shape:
     def __init__(self, batch: int, length: int, real: torch.Tensor, key_mask: torch.Tensor):
         self.batch, self.length, self.real, self.key_mask = batch, length, real, key_mask
 
-    def pad(self, packed: torch.Tensor) -> torch.Tensor:  # [N, D] -> [B * T, D]
-        out = packed.new_zeros(self.batch * self.length, packed.size(-1))
-        return out.index_copy_(0, self.real, packed)
+    def pad(self, packed: torch.Tensor, real: torch.Tensor | None = None, length: int = 0):
+        """[N, D] packed rows -> [B * L, D], zero elsewhere (by default L = T, the tokens)."""
+        real = self.real if real is None else real
+        out = packed.new_zeros(self.batch * (length or self.length), packed.size(-1))
+        return out.index_copy_(0, real, packed)
+
+
+class _Queries:
+    """The last layer's query rows: ``rows`` [M] index the packed tokens; ``read`` [M] places
+    them in a [B * per_row] layout for attention."""
+
+    def __init__(self, rows: torch.Tensor, read: torch.Tensor, per_row: int):
+        self.rows, self.read, self.per_row = rows, read, per_row
 
 
 def _layer(
-    layer: nn.Module, hidden: torch.Tensor, shape: _Shape, query_rows: torch.Tensor | None = None
+    layer: nn.Module, hidden: torch.Tensor, shape: _Shape, queries: _Queries | None = None
 ) -> torch.Tensor:
-    """One post-LN layer. hidden [N, D] packed -> [N, D], or [len(query_rows), D] when only
-    the padded rows ``query_rows`` are asked for."""
+    """One post-LN layer. hidden [N, D] packed -> [N, D], or [M, D] at ``queries`` only."""
     attn = layer.attention.self
     heads = attn.num_attention_heads
 
@@ -100,17 +116,21 @@ def _layer(
 
     key = split(shape.pad(attn.key(hidden)))
     value = split(shape.pad(attn.value(hidden)))
-    if query_rows is None:
+    if queries is None:
         residual = hidden
         query = split(shape.pad(attn.query(hidden)))
     else:
-        residual = shape.pad(hidden).index_select(0, query_rows)
-        query = split(attn.query(residual))
+        residual = hidden.index_select(0, queries.rows)  # [M, D]
+        query = split(shape.pad(attn.query(residual), queries.read, queries.per_row))
     context = F.scaled_dot_product_attention(
-        query, key, value, attn_mask=shape.key_mask, scale=attn.scaling
+        query,
+        key,
+        value,
+        attn_mask=shape.key_mask,
+        dropout_p=attn.dropout.p if attn.training else 0.0,
+        scale=attn.scaling,
     )  # [B, H, L, D / H]
     context = context.transpose(1, 2).reshape(-1, residual.size(-1))  # [B * L, D]
-    if query_rows is None:
-        context = context.index_select(0, shape.real)
+    context = context.index_select(0, shape.real if queries is None else queries.read)
     attended = layer.attention.output(context, residual)
     return layer.output(layer.intermediate(attended), attended)

@@ -47,11 +47,8 @@ class SpanMarkerHead(nn.Module):
         values (decoding and the loss mask them)."""
         dim = words.size(-1)
         k = self.max_width
-        first, _, hidden_dropout, second = self.out_project
-        start = self.project_start(words).relu()  # [B, W, D]
-        end = self.project_end(words).relu()  # [B, W, D]
-        a = F.linear(start, first.weight[:, :dim], first.bias)  # [B, W, 4D]
-        b = F.linear(end, first.weight[:, dim:])  # [B, W, 4D]
+        _, _, hidden_dropout, second = self.out_project
+        a, b = self._word_terms(words, word_mask)  # [B, W, 4D] each
         # b_spans[:, i, k] = b[:, i + k]: a strided view, no copy
         b_spans = F.pad(b, (0, 0, 0, k - 1)).unfold(1, k, 1).transpose(-1, -2)  # [B, W, K, 4D]
         fold = 3 * labels.size(1) < 4 * dim
@@ -71,6 +68,30 @@ class SpanMarkerHead(nn.Module):
                 logits = torch.bmm(second(hidden), labels.transpose(1, 2))
             return logits.view(batch, width, k, -1)  # [B, W, K, C]
         return self._chunked(a, b_spans, labels, word_mask, fold)
+
+    def _word_terms(
+        self, words: torch.Tensor, word_mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The per-word start and end terms of ``out_project``'s first layer, [B, W, 4D] each.
+        On CPU they are computed for real words only (a quarter of the rows can be padding in
+        a batch of texts of mixed length) and are zero at padding; GPUs take the padded rows,
+        which is cheaper than the device sync that packing needs."""
+        first = self.out_project[0]
+        dim = words.size(-1)
+        real = None
+        if word_mask is not None and words.is_cpu and not bool(word_mask.all()):
+            real = word_mask.flatten().nonzero().squeeze(1)
+            rows = words.reshape(-1, dim).index_select(0, real)  # [N, D]
+        else:
+            rows = words
+        a = F.linear(self.project_start(rows).relu(), first.weight[:, :dim], first.bias)
+        b = F.linear(self.project_end(rows).relu(), first.weight[:, dim:])
+        if real is None:
+            return a, b
+        shape = (*words.shape[:2], a.size(-1))
+        padded_a = a.new_zeros(shape[0] * shape[1], shape[2]).index_copy_(0, real, a)
+        padded_b = b.new_zeros(shape[0] * shape[1], shape[2]).index_copy_(0, real, b)
+        return padded_a.view(shape), padded_b.view(shape)
 
     def _chunked(
         self,

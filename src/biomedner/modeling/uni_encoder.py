@@ -9,7 +9,7 @@ from torch import nn
 from biomedner.config import ModelConfig
 from biomedner.errors import CheckpointError
 from biomedner.modeling.batch import EncodedBatch
-from biomedner.modeling.encoder import TextEncoder, mask_words
+from biomedner.modeling.encoder import TextEncoder
 from biomedner.modeling.span_head import SpanMarkerHead, mlp
 from biomedner.modeling.word_lstm import WordLSTM
 
@@ -32,11 +32,12 @@ class UniEncoderSpanModel(nn.Module):
         """-> logits [B, W, K, C]"""
         # words at their first sub-token, labels at their <<ENT>> marker: one read
         positions = torch.cat([batch.word_index, batch.label_index], dim=1)  # [B, W + C]
-        states = self.encoder.at_positions(batch.input_ids, batch.attention_mask, positions)
+        read = torch.cat([batch.word_mask, batch.label_mask], dim=1)
+        states = self.encoder.at_positions(batch.input_ids, batch.attention_mask, positions, read)
         num_words = batch.word_index.size(1)
-        words = mask_words(states[:, :num_words], batch.word_mask)  # [B, W, D]
+        words = states[:, :num_words]  # [B, W, D], zero at padding
         if self.word_lstm is not None:
             words = self.word_lstm(words, batch.word_mask)  # [B, W, D]
-        labels = mask_words(states[:, num_words:], batch.label_mask)  # [B, C, D]
+        labels = states[:, num_words:]  # [B, C, D]
         labels = self.label_mlp(labels)  # [B, C, D]
         return self.span_head(words, labels, batch.word_mask)  # [B, W, K, C]

@@ -23,9 +23,9 @@ from common import machine_info
 def inference_table(rows: list[dict]) -> list[str]:
     out = [
         "| kind | texts | batch | labels | biomedner texts/s (words/s) | bi cached LabelSet texts/s "
-        "| gliner texts/s | encoder-only texts/s | × gliner | × encoder | gliner × encoder "
-        "| peak MiB biomedner / gliner |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| gliner texts/s | encoder-only texts/s | × gliner | × encoder | × own encoder "
+        "| own encoder × encoder | gliner × encoder | peak MiB biomedner / gliner |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ours, ref, enc = r["biomedner"], r["gliner"], r["encoder"]
@@ -44,6 +44,8 @@ def inference_table(rows: list[dict]) -> list[str]:
             f"{enc['texts_per_s']:.1f}",
             f"{r['ratio_vs_gliner']:.2f}",
             f"{r['ratio_vs_encoder']:.2f}",
+            f"{r['ratio_vs_own_encoder']:.2f}",
+            f"{r['own_encoder_vs_encoder']:.2f}",
             f"{r['gliner_vs_encoder']:.2f}",
             f"{ours['peak_mem_mib']:.0f} / {ref['peak_mem_mib']:.0f}",
         ]

@@ -7,12 +7,7 @@ import pytest
 import torch
 
 from biomedner.modeling.encoder import TextEncoder
-from biomedner.modeling.fast_bert import (
-    _attention,
-    _dropout,
-    encode_at_positions,
-    supports_fast_path,
-)
+from biomedner.modeling.fast_bert import encode_at_positions, supports_fast_path
 
 TINY = {
     "hidden_size": 32,
@@ -118,23 +113,3 @@ def test_other_layouts_run_the_reference_forward(model_type, extra):
         got = enc.at_positions(ids, mask, positions, read)
     expected = gathered(full, positions, read)
     torch.testing.assert_close(got, expected)
-
-
-def test_dropout_keeps_the_expectation():
-    torch.manual_seed(0)
-    x = torch.full((200_000,), 2.0)
-    out = _dropout(x, 0.25)
-    dropped = (out == 0).float().mean().item()
-    assert abs(dropped - 0.25) < 0.01
-    assert torch.all((out == 0) | torch.isclose(out, torch.tensor(2.0 / 0.75)))
-    assert _dropout(x, 0.0) is x
-
-
-def test_written_out_attention_matches_sdpa():
-    torch.manual_seed(0)
-    q, k, v = torch.randn(2, 4, 5, 8), torch.randn(2, 4, 7, 8), torch.randn(2, 4, 7, 8)
-    keys = torch.ones(2, 1, 1, 7, dtype=torch.bool)
-    keys[1, ..., 4:] = False
-    expected = _attention(q, k, v, keys, 0.3, dropout=0.0)  # SDPA
-    got = _attention(q, k, v, keys, 0.3, dropout=1e-12)  # written out, (almost) nothing dropped
-    torch.testing.assert_close(got, expected, atol=1e-6, rtol=1e-5)

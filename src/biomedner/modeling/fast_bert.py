@@ -12,9 +12,8 @@ So here the linear layers, layer norms and feed-forward blocks run on the real t
 packed into one [N, D] matrix, and only attention sees the padded [B, T] layout (its key mask
 keeps padding out, as in the reference). The last layer runs its queries at the read positions
 only. The numbers are the reference forward's, up to float rounding, and so are the gradients
-(padding and unread positions never reach the loss). In training the dropouts have the
-reference's places and rates; their masks are drawn with ``rand_like``, twice as fast on CPU as
-``F.dropout``'s draws. The tests compare rows and gradients.
+(padding and unread positions never reach the loss); the dropouts are the reference's modules
+and rates. The tests compare both.
 
 Only layouts checked by ``supports_fast_path`` take this path: BERT, RoBERTa and their kin
 (post-LN, absolute positions, encoder only). Others (DeBERTa's relative attention, for one) run
@@ -48,13 +47,7 @@ def supports_fast_path(backbone: nn.Module) -> bool:
         and all(
             hasattr(layer.attention.self, name)
             for layer in layers
-            for name in ("query", "key", "value", "scaling", "num_attention_heads", "dropout")
-        )
-        and all(
-            hasattr(block, name)
-            for layer in layers
-            for block in (layer.attention.output, layer.output)
-            for name in ("dense", "dropout", "LayerNorm")
+            for name in ("query", "key", "value", "scaling", "num_attention_heads")
         )
         and not getattr(config, "is_decoder", False)
         and not getattr(config, "add_cross_attention", False)
@@ -129,43 +122,15 @@ def _layer(
     else:
         residual = hidden.index_select(0, queries.rows)  # [M, D]
         query = split(shape.pad(attn.query(residual), queries.read, queries.per_row))
-    context = _attention(query, key, value, shape.key_mask, attn.scaling, _rate(attn))
+    context = F.scaled_dot_product_attention(
+        query,
+        key,
+        value,
+        attn_mask=shape.key_mask,
+        dropout_p=attn.dropout.p if attn.training else 0.0,
+        scale=attn.scaling,
+    )  # [B, H, L, D / H]
     context = context.transpose(1, 2).reshape(-1, residual.size(-1))  # [B * L, D]
     context = context.index_select(0, shape.real if queries is None else queries.read)
-    attended = _post_ln(layer.attention.output, context, residual)
-    return _post_ln(layer.output, layer.intermediate(attended), attended)
-
-
-def _post_ln(block: nn.Module, hidden: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
-    """BertSelfOutput / BertOutput: LayerNorm(dropout(dense(hidden)) + residual)."""
-    return block.LayerNorm(_dropout(block.dense(hidden), _rate(block)) + residual)
-
-
-def _attention(
-    query: torch.Tensor,
-    key: torch.Tensor,
-    value: torch.Tensor,
-    key_mask: torch.Tensor,
-    scale: float,
-    dropout: float,
-) -> torch.Tensor:
-    if dropout == 0.0:
-        return F.scaled_dot_product_attention(query, key, value, attn_mask=key_mask, scale=scale)
-    # written out so the probabilities' dropout draws come from _dropout (SDPA's CPU fallback
-    # computes the same softmax, with the slower draws)
-    scores = (query @ key.transpose(-1, -2) * scale).masked_fill(~key_mask, float("-inf"))
-    return _dropout(scores.softmax(-1), dropout) @ value
-
-
-def _rate(module: nn.Module) -> float:
-    """The module's dropout rate in training mode, 0 at inference."""
-    return module.dropout.p if module.training else 0.0
-
-
-def _dropout(x: torch.Tensor, p: float) -> torch.Tensor:
-    """Dropout as nn.Dropout defines it (zero with probability p, scale the rest by 1 / (1 - p)),
-    with the keep mask drawn by ``rand_like``: on CPU that is about twice as fast as the
-    ``bernoulli_`` draws of ``F.dropout``, which took a fifth of a MiniLM training step."""
-    if p == 0.0:
-        return x
-    return x * (torch.rand_like(x) >= p).to(x.dtype) * (1.0 / (1.0 - p))
+    attended = layer.attention.output(context, residual)
+    return layer.output(layer.intermediate(attended), attended)

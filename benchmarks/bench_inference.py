@@ -154,9 +154,7 @@ def run_config(cfg, ours, ref, texts, labels, args, autocast):
     def run_own_encoder():
         with ac():
             for b in batches:
-                read = torch.cat([b.word_mask, b.label_mask], dim=1)
-                positions = torch.cat([b.word_index, b.label_index], dim=1)
-                encoder.at_positions(b.input_ids, b.attention_mask, positions, read)
+                encoder.at_positions(b.input_ids, b.attention_mask, *b.read_positions())
         sync(device)
 
     encoder = ours.module.encoder

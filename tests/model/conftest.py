@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,11 @@ def uni(tiny_uni_dir) -> NERModel:
 @pytest.fixture(scope="module")
 def bi(tiny_bi_dir) -> NERModel:
     return NERModel.from_pretrained(tiny_bi_dir)
+
+
+@pytest.fixture(scope="module")
+def uni_left_padded(uni) -> NERModel:
+    """The uni model with a tokenizer that pads on the left."""
+    tokenizer = copy.deepcopy(uni.tokenizer)
+    tokenizer.padding_side = "left"
+    return NERModel(uni.module, uni.config, tokenizer)

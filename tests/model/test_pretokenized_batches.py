@@ -3,7 +3,6 @@ what the tokenizer's own padded call gives for the window's words (prompt + text
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import random
 
@@ -32,13 +31,6 @@ def long_text(n_words: int) -> str:
     rng = random.Random(n_words)
     vocab = ["the", "gene", "protein", "alpha", "beta", "insulin", "cd4", "hela", "xyz", "12,5"]
     return " ".join(rng.choice(vocab) for _ in range(n_words))
-
-
-@pytest.fixture(scope="module")
-def uni_left_padded(uni) -> NERModel:
-    tokenizer = copy.deepcopy(uni.tokenizer)
-    tokenizer.padding_side = "left"
-    return NERModel(uni.module, uni.config, tokenizer)
 
 
 def expected_batch(model: NERModel, sequences: list[list[str]], prompt_lengths: list[int]):

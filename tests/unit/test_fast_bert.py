@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from biomedner.modeling.encoder import TextEncoder
-from biomedner.modeling.fast_bert import encode_at_positions, supports_fast_path
+from biomedner.modeling.fast_bert import supports_fast_path
 
 TINY = {
     "hidden_size": 32,
@@ -59,15 +59,6 @@ def test_rows_match_the_full_forward(model_type, hidden_size):
         got = enc.at_positions(ids, mask, positions, read)
     assert got.shape == (3, 5, hidden_size)
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
-
-
-def test_the_backbone_is_left_whole():
-    enc = encoder("bert")
-    ids, mask, positions, read = padded_batch()
-    with torch.inference_mode():
-        encode_at_positions(enc.backbone, ids, mask, positions, read)
-    assert len(enc.backbone.encoder.layer) == TINY["num_hidden_layers"]
-    assert enc.backbone.pooler is not None
 
 
 def test_gradients_match_the_full_forward():

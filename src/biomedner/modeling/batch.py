@@ -22,6 +22,14 @@ class EncodedBatch:
     label_index: torch.Tensor  # [B, C] long
     label_mask: torch.Tensor  # [B, C] bool
 
+    def read_positions(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every token position the span model reads, words first then labels: positions
+        [B, W + C] and their mask (False at padding)."""
+        return (
+            torch.cat([self.word_index, self.label_index], dim=1),
+            torch.cat([self.word_mask, self.label_mask], dim=1),
+        )
+
     @property
     def num_words(self) -> list[int]:
         return self.word_mask.sum(-1).tolist()

@@ -31,8 +31,7 @@ class UniEncoderSpanModel(nn.Module):
     def forward(self, batch: EncodedBatch) -> torch.Tensor:
         """-> logits [B, W, K, C]"""
         # words at their first sub-token, labels at their <<ENT>> marker: one read
-        positions = torch.cat([batch.word_index, batch.label_index], dim=1)  # [B, W + C]
-        read = torch.cat([batch.word_mask, batch.label_mask], dim=1)
+        positions, read = batch.read_positions()  # [B, W + C]
         states = self.encoder.at_positions(batch.input_ids, batch.attention_mask, positions, read)
         num_words = batch.word_index.size(1)
         words = states[:, :num_words]  # [B, W, D], zero at padding

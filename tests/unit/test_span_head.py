@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from biomedner.modeling import span_head
 from biomedner.modeling.span_head import SpanMarkerHead
 
 DIM, WIDTH = 16, 4
@@ -28,7 +29,10 @@ def plain_logits(head: SpanMarkerHead, words: torch.Tensor, labels: torch.Tensor
 
 @pytest.mark.parametrize("num_labels", [3, 40])  # label folding on (3 C < 4 D) and off
 @pytest.mark.parametrize("grad", [False, True])  # cache-sized chunks / one tensor
-def test_head_matches_its_definition(num_labels, grad):
+@pytest.mark.parametrize("chunk_words", [None, 2])  # 2: several chunks per row, one buffer
+def test_head_matches_its_definition(num_labels, grad, chunk_words, monkeypatch):
+    if chunk_words is not None:
+        monkeypatch.setattr(span_head, "_CHUNK_FLOATS", chunk_words * WIDTH * 4 * DIM)
     torch.manual_seed(0)
     head = SpanMarkerHead(DIM, WIDTH, dropout=0.0).eval()
     words = torch.randn(2, 7, DIM)

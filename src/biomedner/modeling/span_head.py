@@ -103,23 +103,25 @@ class SpanMarkerHead(nn.Module):
     ) -> torch.Tensor:
         """Inference on CPU: the [W, K, 4D] span tensor is K * 4D floats per word (147 KB at
         D=768); built whole it streams through memory three times, built a few words at a time
-        it stays in cache. Padding words are skipped."""
+        in one reused buffer it stays in cache. Padding words are skipped."""
         _, _, hidden_dropout, second = self.out_project
         batch, width, k, _ = b_spans.shape
         lengths = [width] * batch if word_mask is None else word_mask.sum(-1).tolist()
         step = max(1, _CHUNK_FLOATS // (k * a.size(-1)))
         out = a.new_zeros(batch, width, k, labels.size(1))
         weight = (labels @ second.weight).transpose(1, 2) if fold else None  # [B, 4D, C]
+        buffer = a.new_empty(step, k, a.size(-1))
         for row, n in enumerate(lengths):
             for lo in range(0, n, step):
                 hi = min(lo + step, n)
-                hidden = hidden_dropout((a[row, lo:hi, None] + b_spans[row, lo:hi]).relu())
+                hidden = torch.add(a[row, lo:hi, None], b_spans[row, lo:hi], out=buffer[: hi - lo])
+                hidden = hidden_dropout(hidden.relu_())
                 if weight is not None:
-                    out[row, lo:hi] = hidden @ weight[row]  # [w, K, C]
+                    torch.matmul(hidden, weight[row], out=out[row, lo:hi])  # [w, K, C]
                 else:
                     out[row, lo:hi] = second(hidden) @ labels[row].T
         if weight is not None:
-            out = out + (labels @ second.bias)[:, None, None, :]
+            out += (labels @ second.bias)[:, None, None, :]
         return out
 
 

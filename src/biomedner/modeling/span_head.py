@@ -48,9 +48,9 @@ class SpanMarkerHead(nn.Module):
         dim = words.size(-1)
         k = self.max_width
         _, _, hidden_dropout, second = self.out_project
-        a, b = self._word_terms(words, word_mask)  # [B, W, 4D] each
+        a, b = self._word_terms(words, word_mask)  # [B, W, 4D], [B, W + K - 1, 4D]
         # b_spans[:, i, k] = b[:, i + k]: a strided view, no copy
-        b_spans = F.pad(b, (0, 0, 0, k - 1)).unfold(1, k, 1).transpose(-1, -2)  # [B, W, K, 4D]
+        b_spans = b.unfold(1, k, 1).transpose(-1, -2)  # [B, W, K, 4D]
         fold = 3 * labels.size(1) < 4 * dim
         if torch.is_grad_enabled() or not words.is_cpu:
             # one tensor: autograd needs it whole, and a GPU streams it fast enough
@@ -72,12 +72,14 @@ class SpanMarkerHead(nn.Module):
     def _word_terms(
         self, words: torch.Tensor, word_mask: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The per-word start and end terms of ``out_project``'s first layer, [B, W, 4D] each.
-        On CPU they are computed for real words only (a quarter of the rows can be padding in
-        a batch of texts of mixed length) and are zero at padding; GPUs take the padded rows,
-        which is cheaper than the device sync that packing needs."""
+        """The per-word start and end terms of ``out_project``'s first layer: a [B, W, 4D] and
+        b [B, W + K - 1, 4D], whose K - 1 extra rows are zero so that every span width has an
+        end row to read. On CPU they are computed for real words only (a quarter of the rows
+        can be padding in a batch of texts of mixed length) and are zero at padding; GPUs take
+        the padded rows, which is cheaper than the device sync that packing needs."""
         first = self.out_project[0]
-        dim = words.size(-1)
+        batch, width, dim = words.shape
+        extra = self.max_width - 1
         real = None
         if word_mask is not None and words.is_cpu and not bool(word_mask.all()):
             real = word_mask.flatten().nonzero().squeeze(1)
@@ -87,11 +89,13 @@ class SpanMarkerHead(nn.Module):
         a = F.linear(self.project_start(rows).relu(), first.weight[:, :dim], first.bias)
         b = F.linear(self.project_end(rows).relu(), first.weight[:, dim:])
         if real is None:
-            return a, b
-        shape = (*words.shape[:2], a.size(-1))
-        padded_a = a.new_zeros(shape[0] * shape[1], shape[2]).index_copy_(0, real, a)
-        padded_b = b.new_zeros(shape[0] * shape[1], shape[2]).index_copy_(0, real, b)
-        return padded_a.view(shape), padded_b.view(shape)
+            return a, F.pad(b, (0, 0, 0, extra))
+        hidden = a.size(-1)
+        padded_a = a.new_zeros(batch * width, hidden).index_copy_(0, real, a)
+        # b is placed straight into the extended layout: no second copy to pad it
+        real_b = real + torch.div(real, width, rounding_mode="floor") * extra
+        padded_b = b.new_zeros(batch * (width + extra), hidden).index_copy_(0, real_b, b)
+        return padded_a.view(batch, width, hidden), padded_b.view(batch, width + extra, hidden)
 
     def _chunked(
         self,

@@ -310,7 +310,7 @@ def _batch_candidates(
         logits = setup.module(encoded, vectors.for_windows(chunk))
     else:
         logits = setup.module(encoded)
-    probs = torch.sigmoid(logits.float())
+    probs = logits.float().sigmoid_()  # in place: the logits are this call's own tensor
     # one label per span suffices unless windows overlap: their merge keeps, per label, the
     # score from the window where the span sits farthest from an edge
     whole_texts = all(w.lo == 0 and w.hi == len(words[w.text]) for w in chunk)

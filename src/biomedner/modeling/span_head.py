@@ -123,7 +123,7 @@ class SpanMarkerHead(nn.Module):
                 if weight is not None:
                     torch.matmul(hidden, weight[row], out=out[row, lo:hi])  # [w, K, C]
                 else:
-                    out[row, lo:hi] = second(hidden) @ labels[row].T
+                    torch.matmul(second(hidden), labels[row].T, out=out[row, lo:hi])
         if weight is not None:
             out += (labels @ second.bias)[:, None, None, :]
         return out

@@ -55,6 +55,19 @@ def build_checkpoints(cache: Path = DEFAULT_CACHE, hidden_size: int = 768) -> di
     return out
 
 
+# ---------------------------------------------------------------------------- options
+def add_workload_options(ap, *, hidden_size: int, threshold: float) -> None:
+    """The options that pick one workload: model kind, labels, texts, batch, head width."""
+    ap.add_argument("--kind", choices=["uni", "bi"], default="uni")
+    ap.add_argument("--labels", type=int, default=3)
+    ap.add_argument("--texts", type=int, default=128)
+    ap.add_argument("--words", type=int, default=30)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--hidden-size", type=int, default=hidden_size)
+    ap.add_argument("--threshold", type=float, default=threshold)
+    ap.add_argument("--threads", type=int, default=2)
+
+
 # ---------------------------------------------------------------------------- synthetic text
 _GENES = [
     "BRCA1",

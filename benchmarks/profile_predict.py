@@ -16,19 +16,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import build_checkpoints, make_labels, make_texts
+from common import add_workload_options, build_checkpoints, make_labels, make_texts
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--kind", choices=["uni", "bi"], default="uni")
-    ap.add_argument("--labels", type=int, default=3)
-    ap.add_argument("--texts", type=int, default=128)
-    ap.add_argument("--words", type=int, default=30)
-    ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--hidden-size", type=int, default=768)
-    ap.add_argument("--threshold", type=float, default=0.5)
-    ap.add_argument("--threads", type=int, default=2)
+    add_workload_options(ap, hidden_size=768, threshold=0.5)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--autocast", choices=["bf16", "fp16"], default=None)
     ap.add_argument("--rows", type=int, default=30, help="rows of each table")

@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_inference import encoder_batches
-from common import build_checkpoints, make_labels, make_texts
+from common import add_workload_options, build_checkpoints, make_labels, make_texts
 
 
 class Clock:
@@ -81,14 +81,7 @@ def model_by_parts(model, batches, label_set, clock: Clock) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--kind", choices=["uni", "bi"], default="uni")
-    ap.add_argument("--labels", type=int, default=3)
-    ap.add_argument("--texts", type=int, default=128)
-    ap.add_argument("--words", type=int, default=30)
-    ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--hidden-size", type=int, default=384)
-    ap.add_argument("--threshold", type=float, default=0.9)
-    ap.add_argument("--threads", type=int, default=2)
+    add_workload_options(ap, hidden_size=384, threshold=0.9)
     ap.add_argument("--repeats", type=int, default=9)
     args = ap.parse_args(argv)
 

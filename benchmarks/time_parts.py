@@ -74,7 +74,7 @@ def model_by_parts(model, batches, label_set, clock: Clock) -> None:
             a, b = head._word_terms(words, batch.word_mask)
             clock.lap("span head: per-word layers")
             b_spans = b.unfold(1, head.max_width, 1).transpose(-1, -2)
-            fold = 3 * batch_labels.size(1) < 4 * words.size(-1)
+            fold = head.folds_labels(batch_labels.size(1))
             head._chunked(a, b_spans, batch_labels, batch.word_mask, fold)
             clock.lap("span head: span part")
 

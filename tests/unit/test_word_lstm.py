@@ -1,6 +1,6 @@
-"""The word BiLSTM's CPU inference path (one LSTM call per direction over the padded batch)
-against the packed-sequence reference: same outputs at real words, zeros at padding, whatever
-the padding holds."""
+"""Both paths of the word BiLSTM (CPU inference: one LSTM call per direction over the padded
+batch; otherwise packed sequences) against the BiLSTM run row by row on each row's real words:
+same outputs at real words, zeros at padding, whatever the padding holds."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def batch() -> tuple[torch.Tensor, torch.Tensor]:
     return words, mask
 
 
-def packed_reference(lstm: WordLSTM, words: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def row_by_row_reference(lstm: WordLSTM, words: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """One row at a time, only its real words: the definition of a BiLSTM over a sequence."""
     out = torch.zeros(*words.shape[:2], lstm.lstm.hidden_size * 2)
     for row in range(words.size(0)):
@@ -36,7 +36,7 @@ def test_inference_path_matches_the_bilstm_definition(num_layers):
     lstm = WordLSTM(16, num_layers).eval()
     words, mask = batch()
     with torch.no_grad():
-        want = packed_reference(lstm, words, mask)
+        want = row_by_row_reference(lstm, words, mask)
         fast = lstm(words, mask)  # CPU, eval, no grad: the per-direction path
     with torch.enable_grad():
         packed = lstm(words, mask)  # the packed-sequence path

@@ -89,21 +89,17 @@ class PeakMemory:
 # ---------------------------------------------------------------------------- runners
 def encoder_batches(model, texts, labels, batch_size):
     """biomedner's own padded batches for these texts (length-sorted, dynamic padding)."""
-    from biomedner.inference.collate import collate_rows
-    from biomedner.inference.predictor import length_batches, prepare
+    from biomedner.inference.predictor import length_batches
 
-    setup = model._setup
-    _, windows, rows = prepare(setup, texts, [labels] * len(texts))
+    prepared = model.pipeline.prepare(texts, [labels] * len(texts))
     return [
-        collate_rows([rows[i] for i in ids], setup.info).to(model.device)
-        for ids in length_batches(windows, batch_size)
+        model.pipeline.collate_rows([prepared.rows[i] for i in ids]).to(model.device)
+        for ids in length_batches(prepared.windows, batch_size)
     ]
 
 
 def uni_fits(model, labels) -> bool:
-    from biomedner.inference.predictor import label_groups
-
-    return len(label_groups(model._setup, labels)) == 1
+    return len(model.pipeline.label_groups(labels)) == 1
 
 
 def sync(device: str) -> None:

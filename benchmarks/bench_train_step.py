@@ -48,10 +48,10 @@ def make_items(n: int, words: int, min_labels: int, max_labels: int, seed: int):
 def biomedner_batch(model, items):
     import torch
 
-    from biomedner.inference.collate import collate
+    from biomedner.text.encoding import collate
     from biomedner.text.prompt import prompt_words
 
-    cfg, setup = model.config, model._setup
+    cfg, info = model.config, model.pipeline.info
     if cfg.is_bi_encoder:
         seqs = [it["tokenized_text"] for it in items]
         prompt_lens = [0] * len(items)
@@ -60,7 +60,7 @@ def biomedner_batch(model, items):
         seqs = [p + it["tokenized_text"] for p, it in zip(prompts, items)]
         prompt_lens = [len(p) for p in prompts]
     num_labels = [len(it["labels"]) for it in items]
-    enc = collate(model.tokenizer, seqs, prompt_lens, num_labels, setup.info)
+    enc = collate(model.tokenizer, seqs, prompt_lens, num_labels, info)
     b, w, k, c = len(items), enc.word_index.size(1), cfg.max_width, max(num_labels)
     targets = torch.zeros(b, w, k, c)
     for i, it in enumerate(items):
@@ -92,8 +92,10 @@ def biomedner_step(model, batch):
         logits = module(enc)
     else:
         ids, att, index = extra
-        vectors = module.encode_labels(ids, att)[index]  # [B, C, D], gradients reach the tower
-        logits = module(enc, vectors)
+        enc.label_vectors = module.encode_labels(ids, att)[
+            index
+        ]  # [B, C, D], grads reach the tower
+        logits = module(enc)
     loss = F.binary_cross_entropy_with_logits(logits[mask], targets[mask], reduction="sum")
     loss.backward()
     return loss

@@ -17,6 +17,13 @@ from biomedner.errors import CheckpointError
 FORMAT_VERSION = 1
 
 Architecture = Literal["uni_encoder", "bi_encoder"]
+
+# the defaults of a new model, here only: ModelConfig, gliner_config.json reading, training's
+# [model] table and NERModel.from_backbone all take them from this table
+DEFAULT_MAX_WIDTH = 12
+DEFAULT_MAX_LEN = 384
+DEFAULT_DROPOUT = 0.4
+DEFAULT_NUM_RNN_LAYERS = 1
 WordSplitterType = Literal["whitespace", "biomedical"]
 
 # gliner_config.json keys that have no effect on a span model's forward pass or decoding:
@@ -93,10 +100,12 @@ class ModelConfig(BaseModel):
         default=None, description="hub id or path of the label encoder (bi-encoder only)"
     )
     hidden_size: int = Field(gt=0, description="working dimension D of the span head")
-    max_width: int = Field(default=12, gt=0, description="longest span, in words")
-    max_len: int = Field(default=384, gt=0, description="longest window, in words")
-    dropout: float = Field(default=0.4, ge=0.0, lt=1.0)
-    num_rnn_layers: int = Field(default=1, ge=0, description="BiLSTM layers (uni-encoder path)")
+    max_width: int = Field(default=DEFAULT_MAX_WIDTH, gt=0, description="longest span, in words")
+    max_len: int = Field(default=DEFAULT_MAX_LEN, gt=0, description="longest window, in words")
+    dropout: float = Field(default=DEFAULT_DROPOUT, ge=0.0, lt=1.0)
+    num_rnn_layers: int = Field(
+        default=DEFAULT_NUM_RNN_LAYERS, ge=0, description="BiLSTM layers (uni-encoder path)"
+    )
     embed_ent_token: bool = True
     class_token_index: int = -1
     ent_token: str = "<<ENT>>"
@@ -122,6 +131,16 @@ class ModelConfig(BaseModel):
     @property
     def is_bi_encoder(self) -> bool:
         return self.architecture == "bi_encoder"
+
+    @property
+    def max_input_tokens(self) -> int | None:
+        """Longest token sequence the text encoder accepts, None when it has no hard limit."""
+        return _max_tokens(self.encoder_config or {})
+
+    @property
+    def max_label_tokens(self) -> int | None:
+        """Longest label (in tokens, special tokens included) the label encoder accepts."""
+        return _max_tokens(self.labels_encoder_config or {})
 
     @classmethod
     def from_gliner_dict(
@@ -186,9 +205,9 @@ class ModelConfig(BaseModel):
                 model_name=data.get("model_name") or "microsoft/deberta-v3-small",
                 labels_encoder=labels_encoder,
                 hidden_size=data.get("hidden_size", 512),
-                max_width=data.get("max_width", 12),
-                max_len=data.get("max_len", 384),
-                dropout=data.get("dropout", 0.4),
+                max_width=data.get("max_width", DEFAULT_MAX_WIDTH),
+                max_len=data.get("max_len", DEFAULT_MAX_LEN),
+                dropout=data.get("dropout", DEFAULT_DROPOUT),
                 num_rnn_layers=num_rnn_layers,
                 embed_ent_token=data.get("embed_ent_token", True),
                 class_token_index=data.get("class_token_index", -1),
@@ -235,3 +254,17 @@ class ModelConfig(BaseModel):
             }
         )
         return out
+
+
+def _max_tokens(encoder_config: dict[str, Any]) -> int | None:
+    # relative-position DeBERTa-v2/v3 without absolute position embeddings has no hard limit
+    if encoder_config.get("model_type") == "deberta-v2" and not encoder_config.get(
+        "position_biased_input", False
+    ):
+        return None
+    limit = encoder_config.get("max_position_embeddings")
+    if limit is None:
+        return None
+    # RoBERTa-style models reserve padding_idx + 1 positions
+    offset = 2 if encoder_config.get("model_type") in {"roberta", "xlm-roberta", "camembert"} else 0
+    return int(limit) - offset

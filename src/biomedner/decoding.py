@@ -123,23 +123,35 @@ def candidates_from_cells(
     return _split_rows(best.shape[0], b_idx, s_idx, k_idx, label[above], best[above])
 
 
+def span_mask(
+    num_words: Sequence[int], width: int, max_width: int, device: torch.device | None = None
+) -> torch.Tensor:
+    """[B, W, K]: True where span (start w, width k + 1) ends inside its row's words."""
+    lengths = torch.as_tensor(list(num_words), device=device)
+    span_stop = torch.arange(width, device=device)[:, None] + torch.arange(max_width, device=device)
+    return (span_stop + 1)[None] <= lengths[:, None, None]
+
+
+def label_mask(
+    num_labels: Sequence[int], classes: int, device: torch.device | None = None
+) -> torch.Tensor:
+    """[B, C]: True where label c is one of its row's labels."""
+    return (
+        torch.arange(classes, device=device)[None]
+        < torch.as_tensor(list(num_labels), device=device)[:, None]
+    )
+
+
 def _valid_cells(
     probs: torch.Tensor, num_words: Sequence[int], num_labels: Sequence[int] | None
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """[B, W, K] mask of spans that end inside their row; [B, 1, 1, C] mask of real labels."""
     _, width, max_width, classes = probs.shape
-    device = probs.device
-    lengths = torch.as_tensor(list(num_words), device=device)
-    span_stop = torch.arange(width, device=device)[:, None] + torch.arange(max_width, device=device)
-    span_ok = (span_stop + 1)[None] <= lengths[:, None, None]
+    span_ok = span_mask(num_words, width, max_width, probs.device)
     # checked on the host: no mask (and no pass over the scores) when every row has every label
     if num_labels is None or all(n >= classes for n in num_labels):
         return span_ok, None
-    label_ok = (
-        torch.arange(classes, device=device)[None]
-        < torch.as_tensor(list(num_labels), device=device)[:, None]
-    )
-    return span_ok, label_ok[:, None, None, :]
+    return span_ok, label_mask(num_labels, classes, probs.device)[:, None, None, :]
 
 
 def _split_rows(

@@ -15,18 +15,16 @@ import torch
 
 from biomedner.config import ModelConfig
 from biomedner.decoding import check_mode, check_threshold
-from biomedner.errors import CheckpointError, InputError
-from biomedner.inference.collate import TokenizerInfo
+from biomedner.errors import InputError
 from biomedner.inference.label_set import LabelSet
-from biomedner.inference.predictor import PredictorSetup, predict_windows
+from biomedner.inference.predictor import predict_windows
 from biomedner.io import checkpoint as ckpt
 from biomedner.io.hub import resolve_model_dir
 from biomedner.io.tokenizers import load_tokenizer
 from biomedner.logging import get_logger
-from biomedner.modeling.encoder import max_input_tokens
 from biomedner.modeling.registry import build_model
+from biomedner.text.pipeline import TextPipeline
 from biomedner.text.prompt import validate_labels
-from biomedner.text.words import WordSplitter
 from biomedner.types import DecodeMode, Entity
 
 logger = get_logger(__name__)
@@ -54,11 +52,8 @@ class NERModel:
         self.name = name
         self.device = torch.device(device)
         self.module.to(self.device)
-        self.splitter = WordSplitter(config.words_splitter_type)
-        if config.is_bi_encoder and labels_tokenizer is None:
-            raise CheckpointError("a bi-encoder needs its label tokenizer")
-        self.tokenizer_info = self._make_tokenizer_info()
-        self._setup = self._build_setup()
+        # the same text pipeline trains and predicts (text/pipeline.py)
+        self.pipeline = TextPipeline(config, tokenizer, labels_tokenizer)
 
     # ------------------------------------------------------------------ loading and saving
     @classmethod
@@ -92,6 +87,30 @@ class NERModel:
         ckpt.load_weights(module, state, strict=strict)
         return cls(
             module, config, tokenizer, labels_tokenizer, name=str(path_or_hub_id), device=device
+        )
+
+    @classmethod
+    def from_backbone(
+        cls,
+        backbone: str,
+        *,
+        labels_encoder: str | None = None,
+        device: str | torch.device = "cpu",
+        **options: Any,
+    ) -> NERModel:
+        """A new, untrained span model on a pretrained encoder (hub id or local HF directory);
+        ``labels_encoder`` makes it a bi-encoder. ``options``: hidden_size, max_width, max_len,
+        dropout, num_rnn_layers, words_splitter_type, seed (see ``modeling/init.py``)."""
+        from biomedner.modeling.init import new_span_model
+
+        parts = new_span_model(backbone, labels_encoder=labels_encoder, **options)
+        return cls(
+            parts.module,
+            parts.config,
+            parts.tokenizer,
+            parts.labels_tokenizer,
+            name=f"init:{backbone}",
+            device=device,
         )
 
     def save_pretrained(self, out_dir: str | Path) -> Path:
@@ -144,7 +163,8 @@ class NERModel:
         if self.config.is_bi_encoder:
             vectors = self._label_vectors(label_lists, label_sets)
         return predict_windows(
-            self._setup,
+            self.module,
+            self.pipeline,
             texts,
             label_lists,
             threshold=threshold,
@@ -166,14 +186,8 @@ class NERModel:
         labels = validate_labels(labels)
         chunks = []
         for i in range(0, len(labels), batch_size):
-            enc = self.labels_tokenizer(
-                labels[i : i + batch_size], padding="longest", truncation=True, return_tensors="pt"
-            )
-            chunks.append(
-                self.module.encode_labels(
-                    enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device)
-                )
-            )
+            ids, mask = self.pipeline.label_tokens(labels[i : i + batch_size])
+            chunks.append(self.module.encode_labels(ids.to(self.device), mask.to(self.device)))
         return LabelSet(tuple(labels), torch.cat(chunks), owner=id(self.module))
 
     # ------------------------------------------------------------------ helpers
@@ -223,48 +237,6 @@ class NERModel:
             for label, vec in zip(fresh.labels, fresh.vectors):
                 vectors[label] = vec
         return vectors
-
-    def _make_tokenizer_info(self) -> TokenizerInfo:
-        pad_id = self.tokenizer.pad_token_id
-        if pad_id is None:
-            raise CheckpointError("the tokenizer has no padding token, so batches cannot be padded")
-        padding = {"pad_token_id": pad_id, "pad_left": self.tokenizer.padding_side == "left"}
-        if self.config.is_bi_encoder:
-            return TokenizerInfo(class_token_id=None, label_offset=0, **padding)
-        ent_id = self.tokenizer.convert_tokens_to_ids(self.config.ent_token)
-        unk = getattr(self.tokenizer, "unk_token_id", None)
-        if ent_id is None or ent_id == unk:
-            raise CheckpointError(
-                f"the tokenizer does not know the prompt token {self.config.ent_token!r}"
-            )
-        if self.config.class_token_index not in (-1, ent_id):
-            raise CheckpointError(
-                f"config class_token_index={self.config.class_token_index} but the tokenizer maps "
-                f"{self.config.ent_token!r} to {ent_id}"
-            )
-        return TokenizerInfo(
-            class_token_id=ent_id, label_offset=0 if self.config.embed_ent_token else 1, **padding
-        )
-
-    def _build_setup(self) -> PredictorSetup:
-        enc_cfg = self.config.encoder_config or {}
-        probe = self.tokenizer(["x"], is_split_into_words=True)["input_ids"]
-        plain = self.tokenizer(["x"], is_split_into_words=True, add_special_tokens=False)[
-            "input_ids"
-        ]
-        return PredictorSetup(
-            module=self.module,
-            tokenizer=self.tokenizer,
-            splitter=self.splitter,
-            info=self.tokenizer_info,
-            max_words=self.config.max_len,
-            max_tokens=max_input_tokens(enc_cfg),
-            max_width=self.config.max_width,
-            is_bi_encoder=self.config.is_bi_encoder,
-            ent_token=self.config.ent_token,
-            sep_token=self.config.sep_token,
-            num_special_tokens=len(probe) - len(plain),
-        )
 
     def __repr__(self) -> str:
         return (

@@ -18,11 +18,13 @@ pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # the lead's offline tiny-BERT builder (tests/model/conftest.py)
-    from biomedner.modeling.init import init_model
+    from biomedner import NERModel
     from tests.model.conftest import build_tiny_backbone
 
     backbone = build_tiny_backbone(tmp_path_factory.mktemp("backbone"))
-    model = init_model(str(backbone), hidden_size=24, max_width=4, max_len=64, dropout=0.0)
+    model = NERModel.from_backbone(
+        str(backbone), hidden_size=24, max_width=4, max_len=64, dropout=0.0
+    )
     return model.save_pretrained(tmp_path_factory.mktemp("tiny_uni"))
 
 

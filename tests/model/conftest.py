@@ -102,17 +102,17 @@ def tiny_backbone(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_uni_dir(tiny_backbone, tmp_path_factory) -> Path:
-    from biomedner.modeling.init import init_model
 
-    model = init_model(str(tiny_backbone), hidden_size=24, max_width=4, max_len=40, dropout=0.0)
+    model = NERModel.from_backbone(
+        str(tiny_backbone), hidden_size=24, max_width=4, max_len=40, dropout=0.0
+    )
     return model.save_pretrained(tmp_path_factory.mktemp("tiny_uni"))
 
 
 @pytest.fixture(scope="session")
 def tiny_bi_dir(tiny_backbone, tmp_path_factory) -> Path:
-    from biomedner.modeling.init import init_model
 
-    model = init_model(
+    model = NERModel.from_backbone(
         str(tiny_backbone),
         labels_encoder=str(tiny_backbone),
         hidden_size=24,

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from biomedner.inference.collate import collate_rows
-from biomedner.inference.predictor import length_batches, prepare
+from biomedner.inference.predictor import length_batches
 
 TEXTS = [
     "Tamoxifen lowered ESR1 signalling in MCF-7 cells.",
@@ -24,18 +23,20 @@ def test_logits_equal_the_reference_forward(name, request, monkeypatch):
     model = request.getfixturevalue(name)
     module = model.module
     assert module.encoder._fast_path  # the tiny backbone is a BERT
-    setup = model._setup
-    _, windows, rows = prepare(setup, TEXTS, [LABELS] * len(TEXTS))
-    labels = model.encode_labels(LABELS).vectors if setup.is_bi_encoder else None
+    prepared = model.pipeline.prepare(TEXTS, [LABELS] * len(TEXTS))
+    windows, rows = prepared.windows, prepared.rows
+    labels = None if model.pipeline.labels_in_prompt else model.encode_labels(LABELS).vectors
     batches = [
-        collate_rows([rows[i] for i in ids], setup.info) for ids in length_batches(windows, 3)
+        model.pipeline.collate_rows([rows[i] for i in ids]) for ids in length_batches(windows, 3)
     ]
+    for b in batches:
+        b.label_vectors = labels
     assert any(not bool(b.word_mask.all()) for b in batches)  # padding is exercised
     assert len(windows) > len(TEXTS)  # and a text in several windows
 
     def logits() -> list[torch.Tensor]:
         with torch.inference_mode():
-            return [module(b) if labels is None else module(b, labels) for b in batches]
+            return [module(b) for b in batches]
 
     fast = logits()
     monkeypatch.setattr(module.encoder, "_fast_path", False)

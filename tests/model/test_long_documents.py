@@ -87,7 +87,7 @@ def make_document(n_words: int, seed: int) -> tuple[str, list[tuple[int, int, st
 
 def test_five_thousand_word_document_finds_every_entity(rule_model):
     text, gold = make_document(5000, seed=1)
-    words = rule_model.splitter(text)
+    words = rule_model.pipeline.splitter(text)
     assert len(words) >= 5000 and len(gold) > 100
     ents = rule_model.predict(text, ["gene", "drug"], threshold=0.5)
     assert [(e.start, e.end, e.label) for e in ents] == gold

@@ -11,8 +11,9 @@ import pytest
 import torch
 
 from biomedner import NERModel
-from biomedner.inference.collate import EncodedRow, collate_rows, encode_row
-from biomedner.inference.predictor import Window, length_batches, prepare
+from biomedner.inference.predictor import length_batches
+from biomedner.text.encoding import EncodedRow, collate_rows, encode_row
+from biomedner.text.pipeline import Window
 from biomedner.text.words import Words
 
 SENTENCES = [
@@ -38,7 +39,7 @@ def expected_batch(model: NERModel, sequences: list[list[str]], prompt_lengths: 
     enc = model.tokenizer(
         sequences, is_split_into_words=True, padding="longest", return_tensors="pt"
     )
-    info = model.tokenizer_info
+    info = model.pipeline.info
     word_index, label_index = [], []
     for b, prompt_len in enumerate(prompt_lengths):
         word_ids = enc.word_ids(b)
@@ -64,13 +65,14 @@ def _padded(rows: list[list[int]]) -> torch.Tensor:
 def check_batches(
     model: NERModel, texts: list[str], labels: list[str], batch_size: int = 4
 ) -> tuple[list[Words], list[Window]]:
-    setup = model._setup
-    words, windows, rows = prepare(setup, texts, [labels] * len(texts))
+    pipeline = model.pipeline
+    prepared = pipeline.prepare(texts, [labels] * len(texts))
+    words, windows, rows = prepared.words, prepared.windows, prepared.rows
     batches = length_batches(windows, batch_size)
     assert sorted(i for b in batches for i in b) == list(range(len(windows)))
     for ids in batches:
         chunk = [windows[i] for i in ids]
-        got = collate_rows([rows[i] for i in ids], setup.info)
+        got = pipeline.collate_rows([rows[i] for i in ids])
         sequences = [w.prompt.words + words[w.text].tokens[w.lo : w.hi] for w in chunk]
         input_ids, attention_mask, word_index, label_index = expected_batch(
             model, sequences, [len(w.prompt.words) for w in chunk]
@@ -81,7 +83,9 @@ def check_batches(
         assert torch.equal(got.label_index, label_index)
         assert got.num_words == [w.hi - w.lo for w in chunk]
         assert got.label_mask.sum(-1).tolist() == (
-            [0] * len(chunk) if setup.is_bi_encoder else [len(w.group.labels) for w in chunk]
+            [0] * len(chunk)
+            if not pipeline.labels_in_prompt
+            else [len(w.group.labels) for w in chunk]
         )
     return words, windows
 
@@ -121,7 +125,7 @@ def test_label_groups(uni):
 def test_encode_row(uni):
     """Word starts skip the prompt and words without sub-tokens; label positions are the
     markers moved by ``label_offset``; a prompt whose marker count is off is refused."""
-    info = dataclasses.replace(uni.tokenizer_info, label_offset=1)
+    info = dataclasses.replace(uni.pipeline.info, label_offset=1)
     ent = info.class_token_id
     # [CLS] <<ENT>> label <<ENT>> label <<SEP>> w0 w0 w2 [SEP]: word 1 has no sub-token
     ids = np.array([2, ent, 40, ent, 41, 42, 50, 51, 52, 3])
@@ -134,7 +138,7 @@ def test_encode_row(uni):
 
 
 def test_rows_of_different_lengths_pad_right(uni):
-    info = uni.tokenizer_info
+    info = uni.pipeline.info
     rows = [
         EncodedRow(np.array([5, 6, 7]), np.array([1, 2]), np.zeros(0, dtype=np.int64)),
         EncodedRow(np.array([5, 8]), np.array([1]), np.zeros(0, dtype=np.int64)),

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import torch
 
+from biomedner.config import ModelConfig
 from biomedner.data.records import TrainingRecord
 from biomedner.errors import FormatError
-from biomedner.text.words import WordSplitter
+from biomedner.text.pipeline import TextPipeline
 from biomedner.training.examples import ExampleSettings, build_examples
 from biomedner.training.losses import FocalSpanLoss
 
@@ -22,6 +23,20 @@ def tokenizer():
     from tests.training.conftest import minilm_dir
 
     return AutoTokenizer.from_pretrained(str(minilm_dir()))
+
+
+def pipeline(tokenizer, *, max_width=4, max_words=50, splitter="whitespace") -> TextPipeline:
+    """No encoder config: no token limit, so windows are cut by words only."""
+    config = ModelConfig(
+        architecture="bi_encoder",
+        model_name="test",
+        labels_encoder="test",
+        hidden_size=8,
+        max_width=max_width,
+        max_len=max_words,
+        words_splitter_type=splitter,
+    )
+    return TextPipeline(config, tokenizer, tokenizer)
 
 
 def _record(text, spans, rid="r1"):
@@ -36,31 +51,25 @@ def _record(text, spans, rid="r1"):
 def test_unaligned_entities_counted_per_policy(tokenizer):
     # "IL" inside "IL-2-dependent" is not a word of the default splitter
     rec = _record("IL-2-dependent growth of T cells", [("IL", "protein"), ("T cells", "cell type")])
-    settings = ExampleSettings(max_width=4, max_words=50, token_budget=None, unaligned="skip")
+    settings = ExampleSettings(unaligned="skip")
     counts: Counter[str] = Counter()
-    [ex] = build_examples([rec], WordSplitter("whitespace"), tokenizer, settings, counts)
+    [ex] = build_examples([rec], pipeline(tokenizer), settings, counts)
     assert ex.spans == ((3, 5, "cell type"),)
     assert counts["entities_unaligned_skipped"] == 1 and counts["entities_used"] == 1
 
     counts = Counter()
-    expand = ExampleSettings(4, 50, None, "expand")
-    [ex] = build_examples([rec], WordSplitter("whitespace"), tokenizer, expand, counts)
+    expand = ExampleSettings(unaligned="expand")
+    [ex] = build_examples([rec], pipeline(tokenizer), expand, counts)
     assert (0, 1, "protein") in ex.spans  # widened to the word "IL-2-dependent"
     assert counts["entities_unaligned_expanded"] == 1
 
     counts = Counter()
-    [ex] = build_examples([rec], WordSplitter("biomedical"), tokenizer, settings, counts)
+    [ex] = build_examples([rec], pipeline(tokenizer, splitter="biomedical"), settings, counts)
     assert (0, 1, "protein") in ex.spans and ex.words[0] == "IL"
     assert counts["entities_unaligned_skipped"] == 0
 
     with pytest.raises(FormatError, match=r"record 'r1': entity 'IL' .*biomedical"):
-        build_examples(
-            [rec],
-            WordSplitter("whitespace"),
-            tokenizer,
-            ExampleSettings(4, 50, None, "error"),
-            Counter(),
-        )
+        build_examples([rec], pipeline(tokenizer), ExampleSettings(unaligned="error"), Counter())
 
 
 @pytest.mark.minilm
@@ -70,8 +79,9 @@ def test_too_wide_counted_and_long_texts_windowed(tokenizer):
         text, [("w3", "thing"), ("w58", "thing"), ("acute lymphoblastic leukemia", "disease")]
     )
     counts: Counter[str] = Counter()
-    settings = ExampleSettings(max_width=2, max_words=20, token_budget=None)
-    examples = build_examples([rec], WordSplitter(), tokenizer, settings, counts)
+    examples = build_examples(
+        [rec], pipeline(tokenizer, max_width=2, max_words=20), ExampleSettings(), counts
+    )
     assert len(examples) > 3 and all(len(ex.words) <= 20 for ex in examples)
     assert counts["entities_wider_than_max_width_skipped"] == 1
     assert counts["entities_used"] == 2 and counts.get("entities_lost_in_windowing", 0) == 0

@@ -93,18 +93,18 @@ def test_out_of_memory_fails_clearly_or_is_skipped_and_counted(
 ):
     import torch
 
-    from biomedner.training.trainer import Trainer, TrainingOOMError
+    from biomedner.training.step import StepRunner, TrainingOOMError
 
-    real = Trainer._forward_loss
+    real = StepRunner._backward
     calls = {"n": 0}
 
-    def flaky(self, batch, loss_fn, precision):
+    def flaky(self, batch):
         calls["n"] += 1
         if calls["n"] == 2:  # the second micro-batch does not fit
             raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
-        return real(self, batch, loss_fn, precision)
+        return real(self, batch)
 
-    monkeypatch.setattr(Trainer, "_forward_loss", flaky)
+    monkeypatch.setattr(StepRunner, "_backward", flaky)
     cfg = config_from_dict(tiny_config(tiny_backbone, records_file, tmp_path / "a"))
     with pytest.raises(TrainingOOMError, match=r"out of memory at stage 'main' step 1.*skip_oom"):
         train(cfg)

@@ -7,7 +7,8 @@ import pytest
 
 from biomedner.decoding import Candidates
 from biomedner.errors import InputError
-from biomedner.text.chunk import merge_window_candidates, plan_windows
+from biomedner.inference.merge import merge_window_candidates
+from biomedner.text.chunk import plan_windows
 
 
 def test_windows_cover_everything_with_the_overlap():

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from biomedner.cli.app import app
+from biomedner.config import DEFAULT_MAX_LEN, DEFAULT_MAX_WIDTH
 from biomedner.errors import BiomednerError
 
 
@@ -24,18 +25,18 @@ def init_model_command(
     hidden_size: Annotated[
         int | None, typer.Option(help="span-head width (default: encoder's)")
     ] = None,
-    max_width: Annotated[int, typer.Option(help="longest span in words")] = 12,
-    max_len: Annotated[int, typer.Option(help="window length in words")] = 384,
+    max_width: Annotated[int, typer.Option(help="longest span in words")] = DEFAULT_MAX_WIDTH,
+    max_len: Annotated[int, typer.Option(help="window length in words")] = DEFAULT_MAX_LEN,
     splitter: Annotated[
         str, typer.Option(help="word splitter: whitespace or biomedical")
     ] = "whitespace",
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Write a new, untrained checkpoint on a pretrained encoder (a starting point for training)."""
-    from biomedner.modeling.init import init_model
+    from biomedner.model import NERModel
 
     try:
-        model = init_model(
+        model = NERModel.from_backbone(
             backbone,
             labels_encoder=labels_encoder,
             hidden_size=hidden_size,

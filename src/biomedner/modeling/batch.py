@@ -1,4 +1,4 @@
-"""The tensors one forward pass consumes. Built by ``biomedner.inference.collate``."""
+"""The tensors one forward pass consumes. Built by ``biomedner.text.encoding``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ class EncodedBatch:
 
     ``word_index[b, w]`` is the token position of word ``w``'s first sub-token (0 where padded);
     ``label_index[b, c]`` is the token position of label ``c``'s ``<<ENT>>`` marker (uni-encoder
-    only; empty for the bi-encoder, whose labels are encoded apart)."""
+    only; empty for the bi-encoder, whose labels are encoded apart). Every architecture takes
+    this one object (see ``modeling/registry.py``)."""
 
     input_ids: torch.Tensor  # [B, T] long
     attention_mask: torch.Tensor  # [B, T] long
@@ -21,6 +22,11 @@ class EncodedBatch:
     word_mask: torch.Tensor  # [B, W] bool
     label_index: torch.Tensor  # [B, C] long
     label_mask: torch.Tensor  # [B, C] bool
+    # bi-encoder labels, one of the two: vectors already encoded ([C, D] shared or [B, C, D]),
+    # or label tokens [C, L] the model encodes in its forward pass (training)
+    label_vectors: torch.Tensor | None = None
+    label_input_ids: torch.Tensor | None = None
+    label_attention_mask: torch.Tensor | None = None
 
     def read_positions(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Every token position the span model reads, words first then labels: positions
@@ -35,4 +41,5 @@ class EncodedBatch:
         return self.word_mask.sum(-1).tolist()
 
     def to(self, device: torch.device | str) -> EncodedBatch:
-        return EncodedBatch(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
+        moved = {f.name: getattr(self, f.name) for f in fields(self)}
+        return EncodedBatch(**{k: v if v is None else v.to(device) for k, v in moved.items()})

@@ -19,6 +19,8 @@ from biomedner.modeling.word_lstm import WordLSTM
 
 
 class BiEncoderSpanModel(nn.Module):
+    labels_in_prompt = False
+
     def __init__(self, config: ModelConfig, *, init_weights: bool = False):
         super().__init__()
         if config.encoder_config is None or config.labels_encoder_config is None:
@@ -42,8 +44,15 @@ class BiEncoderSpanModel(nn.Module):
         pooled = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1e-9)  # [C, D]
         return self.label_mlp(pooled)  # [C, D]
 
-    def forward(self, batch: EncodedBatch, label_vectors: torch.Tensor) -> torch.Tensor:
-        """label_vectors [C, D] (shared) or [B, C, D] (per window) -> logits [B, W, K, C]"""
+    def forward(self, batch: EncodedBatch) -> torch.Tensor:
+        """-> logits [B, W, K, C]. Labels: ``batch.label_vectors`` ([C, D] shared or [B, C, D]
+        per window) when encoded beforehand, else ``batch.label_input_ids`` ([C, L]), encoded
+        here (training, so gradients reach the label encoder)."""
+        label_vectors = batch.label_vectors
+        if label_vectors is None:
+            if batch.label_input_ids is None or batch.label_attention_mask is None:
+                raise ValueError("a bi-encoder batch needs label_vectors or label tokens")
+            label_vectors = self.encode_labels(batch.label_input_ids, batch.label_attention_mask)
         words = self.encoder.at_positions(
             batch.input_ids, batch.attention_mask, batch.word_index, batch.word_mask
         )  # [B, W, D], zero at padding

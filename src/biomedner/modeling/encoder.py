@@ -35,21 +35,6 @@ def build_backbone(encoder_config: dict[str, Any], *, init_weights: bool = False
         return AutoModel.from_config(config)
 
 
-def max_input_tokens(encoder_config: dict[str, Any]) -> int | None:
-    """Longest token sequence the backbone accepts, or None when it has no hard limit
-    (relative-position DeBERTa-v2/v3 without absolute position embeddings)."""
-    if encoder_config.get("model_type") == "deberta-v2" and not encoder_config.get(
-        "position_biased_input", False
-    ):
-        return None
-    limit = encoder_config.get("max_position_embeddings")
-    if limit is None:
-        return None
-    # RoBERTa-style models reserve padding_idx + 1 positions
-    offset = 2 if encoder_config.get("model_type") in {"roberta", "xlm-roberta", "camembert"} else 0
-    return int(limit) - offset
-
-
 class TextEncoder(nn.Module):
     """Backbone + optional projection to the span head's width (iff the widths differ)."""
 

@@ -2,37 +2,54 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
+from torch import nn
 
-from biomedner.config import ModelConfig, WordSplitterType
+from biomedner.config import (
+    DEFAULT_DROPOUT,
+    DEFAULT_MAX_LEN,
+    DEFAULT_MAX_WIDTH,
+    DEFAULT_NUM_RNN_LAYERS,
+    ModelConfig,
+    WordSplitterType,
+)
 from biomedner.errors import CheckpointError
 
 # the reference adds these three to a uni-encoder's vocabulary, in this order
 PROMPT_TOKENS = ("[FLERT]", "<<ENT>>", "<<SEP>>")
 
 
-def init_model(
+@dataclass
+class NewModelParts:
+    """What :class:`biomedner.NERModel` is built from: the module, its config, its tokenizers."""
+
+    module: nn.Module
+    config: ModelConfig
+    tokenizer: Any
+    labels_tokenizer: Any | None
+
+
+def new_span_model(
     backbone: str,
     *,
     labels_encoder: str | None = None,
     hidden_size: int | None = None,
-    max_width: int = 12,
-    max_len: int = 384,
-    dropout: float = 0.4,
-    num_rnn_layers: int = 1,
+    max_width: int = DEFAULT_MAX_WIDTH,
+    max_len: int = DEFAULT_MAX_LEN,
+    dropout: float = DEFAULT_DROPOUT,
+    num_rnn_layers: int = DEFAULT_NUM_RNN_LAYERS,
     words_splitter_type: WordSplitterType = "whitespace",
     seed: int = 0,
-    device: str | torch.device = "cpu",
-) -> Any:
+) -> NewModelParts:
     """Backbone weights from ``backbone`` (hub id or local HF directory), a randomly initialised
-    head (seeded), and for a bi-encoder a label encoder from ``labels_encoder``.
-    Returns a :class:`biomedner.NERModel`."""
+    head (seeded), and for a bi-encoder a label encoder from ``labels_encoder``. The public
+    entry point is :meth:`biomedner.NERModel.from_backbone`."""
     from transformers import AutoModel
 
     from biomedner.io.tokenizers import load_tokenizer
-    from biomedner.model import NERModel
     from biomedner.modeling.registry import build_model
 
     text_model = _pretrained(AutoModel, backbone)
@@ -68,9 +85,7 @@ def init_model(
     module.encoder.backbone = text_model
     if label_model is not None:
         module.label_encoder.backbone = label_model
-    return NERModel(
-        module, config, tokenizer, labels_tokenizer, name=f"init:{backbone}", device=device
-    )
+    return NewModelParts(module, config, tokenizer, labels_tokenizer)
 
 
 def _pretrained(auto_cls: Any, ref: str) -> Any:

@@ -15,6 +15,8 @@ from biomedner.modeling.word_lstm import WordLSTM
 
 
 class UniEncoderSpanModel(nn.Module):
+    labels_in_prompt = True
+
     def __init__(self, config: ModelConfig, *, init_weights: bool = False):
         super().__init__()
         if config.encoder_config is None:
@@ -28,8 +30,11 @@ class UniEncoderSpanModel(nn.Module):
         self.span_head = SpanMarkerHead(d, config.max_width, config.dropout)
         self.label_mlp = mlp(d, d, config.dropout)
 
+    def encode_labels(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        raise TypeError("a uni-encoder reads its labels from the prompt; it has no label encoder")
+
     def forward(self, batch: EncodedBatch) -> torch.Tensor:
-        """-> logits [B, W, K, C]"""
+        """-> logits [B, W, K, C]; label vectors are read at ``batch.label_index``."""
         # words at their first sub-token, labels at their <<ENT>> marker: one read
         positions, read = batch.read_positions()  # [B, W + C]
         states = self.encoder.at_positions(batch.input_ids, batch.attention_mask, positions, read)

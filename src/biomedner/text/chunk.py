@@ -1,10 +1,9 @@
-"""Windows over long texts and the merge of their candidates.
+"""Windows over long texts, for training and inference alike.
 
 A text longer than the model's window (in words, or in sub-tokens for encoders with absolute
-positions) is cut into overlapping word windows. The overlap is at least twice the longest span,
-so a span cut by one window's edge lies whole, and away from any edge, inside the next window.
-Candidates touching a window's inner cut edge are dropped (their neighbour sees them whole);
-a candidate found by two windows is kept from the window where it sits farther from an edge.
+positions) is cut into overlapping word windows. The overlap is twice the longest span (capped
+below the window), so a span cut by one window's edge lies whole, and away from any edge, inside
+the next window. How the windows' candidates are merged back is ``inference/merge.py``.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from biomedner.decoding import Candidates
 from biomedner.errors import InputError
 
 
@@ -48,35 +46,13 @@ def plan_windows(
         lo = next_lo
 
 
-def merge_window_candidates(
-    parts: Sequence[tuple[Candidates, int, int]], num_words: int
-) -> Candidates:
-    """``parts`` are (candidates in document word indices, window lo, window hi)."""
-    if len(parts) == 1:
-        return parts[0][0]
-    kept: dict[tuple[int, int, int], tuple[int, float, int, int]] = {}
-    for cands, lo, hi in parts:
-        inner_lo = lo > 0
-        inner_hi = hi < num_words
-        for s, e, c, p in zip(
-            cands.starts.tolist(),
-            cands.stops.tolist(),
-            cands.labels.tolist(),
-            cands.scores.tolist(),
-        ):
-            if (inner_lo and s == lo) or (inner_hi and e == hi):
-                continue
-            margin = min(s - lo if inner_lo else num_words, hi - e if inner_hi else num_words)
-            key = (s, e, c)
-            best = kept.get(key)
-            if best is None or margin > best[0]:
-                kept[key] = (margin, p, s, e)
-    if not kept:
-        return Candidates.empty()
-    keys = sorted(kept)  # (start, stop, label): the enumeration order decoding ties rely on
-    return Candidates(
-        starts=np.array([k[0] for k in keys], dtype=np.int64),
-        stops=np.array([k[1] for k in keys], dtype=np.int64),
-        labels=np.array([k[2] for k in keys], dtype=np.int64),
-        scores=np.array([kept[k][1] for k in keys], dtype=np.float32),
-    )
+def window_ranges(
+    token_counts: np.ndarray, max_words: int, token_budget: int | None, max_width: int
+) -> list[tuple[int, int]]:
+    """The windows of one text: the whole text when it fits, else :func:`plan_windows` with an
+    overlap of ``2 * max_width`` words (less than the window)."""
+    n = len(token_counts)
+    if n <= max_words and (token_budget is None or int(token_counts.sum()) <= token_budget):
+        return [(0, n)]
+    overlap = min(2 * max_width, max_words - 1)
+    return plan_windows(token_counts.tolist(), max_words, token_budget, overlap)

@@ -14,13 +14,21 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from biomedner.config import (
+    DEFAULT_DROPOUT,
+    DEFAULT_MAX_LEN,
+    DEFAULT_MAX_WIDTH,
+    DEFAULT_NUM_RNN_LAYERS,
+    Architecture,
+)
 from biomedner.errors import ConfigError
+from biomedner.text.align import AlignPolicy
 
 Precision = Literal["fp32", "bf16", "fp16"]
 Schedule = Literal["linear", "cosine", "constant"]
-UnalignedPolicy = Literal["skip", "expand", "error"]
+UnalignedPolicy = AlignPolicy
 
 
 class _Closed(BaseModel):
@@ -32,24 +40,30 @@ class ModelInit(_Closed):
 
     backbone: str | None = None
     checkpoint: str | None = None
-    architecture: Literal["uni", "bi"] = "uni"
+    architecture: Architecture = "uni_encoder"
     labels_encoder: str | None = None
     hidden_size: int | None = Field(default=None, gt=0)
-    max_width: int = Field(default=12, gt=0, le=64)
-    max_len: int = Field(default=384, gt=8)
-    dropout: float = Field(default=0.4, ge=0.0, lt=1.0)
-    num_rnn_layers: int = Field(default=1, ge=0)
+    max_width: int = Field(default=DEFAULT_MAX_WIDTH, gt=0, le=64)
+    max_len: int = Field(default=DEFAULT_MAX_LEN, gt=8)
+    dropout: float = Field(default=DEFAULT_DROPOUT, ge=0.0, lt=1.0)
+    num_rnn_layers: int = Field(default=DEFAULT_NUM_RNN_LAYERS, ge=0)
     words_splitter: Literal["whitespace", "biomedical"] = "whitespace"
+
+    @field_validator("architecture", mode="before")
+    @classmethod
+    def _old_spelling(cls, value: object) -> object:
+        # configs written before the model config's vocabulary was adopted say "uni" / "bi"
+        return {"uni": "uni_encoder", "bi": "bi_encoder"}.get(value, value)  # type: ignore[call-overload]
 
     @model_validator(mode="after")
     def _one_source(self) -> ModelInit:
         if (self.backbone is None) == (self.checkpoint is None):
             raise ValueError("set exactly one of model.backbone and model.checkpoint")
         if self.backbone is not None:
-            if self.architecture == "bi" and not self.labels_encoder:
+            if self.architecture == "bi_encoder" and not self.labels_encoder:
                 raise ValueError("a bi-encoder needs model.labels_encoder (hub id or directory)")
-            if self.architecture == "uni" and self.labels_encoder:
-                raise ValueError("model.labels_encoder is only for architecture = 'bi'")
+            if self.architecture == "uni_encoder" and self.labels_encoder:
+                raise ValueError("model.labels_encoder is only for architecture = 'bi_encoder'")
         return self
 
 

@@ -17,9 +17,9 @@ import numpy as np
 
 from biomedner.data.records import TrainingRecord
 from biomedner.errors import FormatError
-from biomedner.inference.collate import word_token_counts
-from biomedner.text.chunk import plan_windows
-from biomedner.text.words import WordSplitter
+from biomedner.text.align import AlignPolicy, is_exact, word_span
+from biomedner.text.pipeline import TextPipeline
+from biomedner.text.words import Words
 
 
 @dataclass(frozen=True)
@@ -39,32 +39,13 @@ class Example:
 
 @dataclass(frozen=True)
 class ExampleSettings:
-    max_width: int
-    max_words: int
-    token_budget: int | None  # sub-tokens available for a window's words, None if unlimited
-    unaligned: str = "skip"
-
-
-def _word_span(
-    starts: Sequence[int], ends: Sequence[int], start: int, end: int, policy: str
-) -> tuple[int, int] | None:
-    """Character span -> (first word, stop word) or None when it does not sit on boundaries
-    (and policy is not "expand"), or covers no word at all."""
-    i = int(np.searchsorted(starts, start))
-    j = int(np.searchsorted(ends, end))
-    if i < len(starts) and starts[i] == start and j < len(ends) and ends[j] == end:
-        return i, j + 1
-    if policy != "expand":
-        return None
-    first = int(np.searchsorted(ends, start, side="right"))  # first word ending after start
-    stop = int(np.searchsorted(starts, end, side="left"))  # words starting before end
-    return (first, stop) if stop > first else None
+    prompt_reserve: int = 0  # sub-tokens kept free for the prompt in every window
+    unaligned: AlignPolicy = "skip"
 
 
 def build_examples(
     records: Sequence[TrainingRecord],
-    splitter: WordSplitter,
-    tokenizer,
+    pipeline: TextPipeline,
     settings: ExampleSettings,
     counts: Counter[str],
     *,
@@ -73,36 +54,24 @@ def build_examples(
     out: list[Example] = []
     for lo in range(0, len(records), chunk):
         part = records[lo : lo + chunk]
-        words = [splitter(r.text) for r in part]
-        token_counts = word_token_counts(tokenizer, [w.tokens for w in words])
-        for record, w, c in zip(part, words, token_counts):
-            out.extend(_record_examples(record, w, c, settings, counts))
+        words, token_counts, dropped = pipeline.words([r.text for r in part])
+        for record, w, c, d in zip(part, words, token_counts, dropped):
+            if d:
+                counts["words_without_subtokens_dropped"] += d
+            out.extend(_record_examples(record, w, c, pipeline, settings, counts))
     return out
 
 
-def _record_examples(record, w, c: np.ndarray, settings: ExampleSettings, counts: Counter[str]):
-    counts["records_in"] += 1
-    tokens, starts, ends = list(w.tokens), list(w.starts), list(w.ends)
-    if len(c) and (c == 0).any():
-        # words the tokenizer turns into nothing cannot be pooled; drop them as inference does
-        keep = np.flatnonzero(c > 0)
-        counts["words_without_subtokens_dropped"] += int(len(c) - len(keep))
-        tokens = [tokens[j] for j in keep]
-        starts = [starts[j] for j in keep]
-        ends = [ends[j] for j in keep]
-        c = c[keep]
-    if not tokens:
-        counts["records_without_words_skipped"] += 1
-        counts["entities_in_skipped_records"] += len(record.entities)
-        return []
+def _record_spans(
+    record: TrainingRecord, words: Words, max_width: int, policy: AlignPolicy, counts: Counter[str]
+) -> list[tuple[int, int, str]]:
     spans: list[tuple[int, int, str]] = []
     seen: set[tuple[int, int, str]] = set()
     for ent in record.entities:
         counts["entities_in"] += 1
-        ws = _word_span(starts, ends, ent.start, ent.end, settings.unaligned)
-        exact = ws is not None and starts[ws[0]] == ent.start and ends[ws[1] - 1] == ent.end
+        ws = word_span(words, ent.start, ent.end, policy)
         if ws is None:
-            if settings.unaligned == "error":
+            if policy == "error":
                 raise FormatError(
                     f"record {record.id!r}: entity {record.text[ent.start : ent.end]!r} "
                     f"[{ent.start}, {ent.end}) does not start and end on word boundaries; use "
@@ -110,9 +79,9 @@ def _record_examples(record, w, c: np.ndarray, settings: ExampleSettings, counts
                 )
             counts["entities_unaligned_skipped"] += 1
             continue
-        if not exact:
+        if not is_exact(words, ws, ent.start, ent.end):
             counts["entities_unaligned_expanded"] += 1
-        if ws[1] - ws[0] > settings.max_width:
+        if ws[1] - ws[0] > max_width:
             counts["entities_wider_than_max_width_skipped"] += 1
             continue
         key = (ws[0], ws[1], ent.label)
@@ -122,16 +91,28 @@ def _record_examples(record, w, c: np.ndarray, settings: ExampleSettings, counts
         seen.add(key)
         spans.append(key)
     spans.sort()
-    n = len(tokens)
-    budget = settings.token_budget
-    if n <= settings.max_words and (budget is None or int(c.sum()) <= budget):
-        ranges = [(0, n)]
-    else:
-        overlap = min(2 * settings.max_width, settings.max_words - 1)
-        try:
-            ranges = plan_windows(c.tolist(), settings.max_words, budget, overlap)
-        except Exception as exc:
-            raise FormatError(f"record {record.id!r}: cannot window the text: {exc}") from exc
+    return spans
+
+
+def _record_examples(
+    record: TrainingRecord,
+    words: Words,
+    c: np.ndarray,
+    pipeline: TextPipeline,
+    settings: ExampleSettings,
+    counts: Counter[str],
+) -> list[Example]:
+    counts["records_in"] += 1
+    if not len(words):
+        counts["records_without_words_skipped"] += 1
+        counts["entities_in_skipped_records"] += len(record.entities)
+        return []
+    spans = _record_spans(record, words, pipeline.max_width, settings.unaligned, counts)
+    try:
+        ranges = pipeline.windows(c, settings.prompt_reserve)
+    except Exception as exc:
+        raise FormatError(f"record {record.id!r}: cannot window the text: {exc}") from exc
+    if len(ranges) > 1:
         counts["records_windowed"] += 1
     cumulative = np.concatenate([[0], np.cumsum(c)])
     covered: set[tuple[int, int, str]] = set()
@@ -142,7 +123,7 @@ def _record_examples(record, w, c: np.ndarray, settings: ExampleSettings, counts
         examples.append(
             Example(
                 id=record.id if len(ranges) == 1 else f"{record.id}@{k}",
-                words=tuple(tokens[lo:hi]),
+                words=tuple(words.tokens[lo:hi]),
                 spans=inside,
                 negatives=tuple(record.negatives),
                 num_tokens=int(cumulative[hi] - cumulative[lo]),

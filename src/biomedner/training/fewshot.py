@@ -107,86 +107,110 @@ def _summary(values: list[float]) -> dict[str, float]:
 def run_fewshot(settings: FewShotSettings, out_dir: str | Path) -> dict[str, Any]:
     from biomedner.evaluation.benchmarks import load_benchmark
     from biomedner.model import NERModel
-    from biomedner.training.config import config_from_dict
-    from biomedner.training.trainer import train
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     train_split = load_benchmark(settings.benchmark, "train", data_root=settings.data_root)
     test_split = load_benchmark(settings.benchmark, "test", data_root=settings.data_root)
-    labels = list(test_split.labels)
-    test_docs = (
-        test_split.documents[: settings.max_test_docs]
-        if settings.max_test_docs
-        else test_split.documents
-    )
-    test_set = EvalSet(
-        name=f"{settings.benchmark}/test"
-        + (f"[:{settings.max_test_docs}]" if settings.max_test_docs else ""),
-        texts=[d.text for d in test_docs],
-        gold=[list(d.entities) for d in test_docs],
-        labels=labels,
-        doc_ids=[d.id for d in test_docs],
-    )
+    test_set = _test_set(settings, test_split)
     base = NERModel.from_pretrained(settings.model)
     zero = evaluate_set(base, test_set, threshold=settings.threshold)
     del base
     logger.info("zero-shot %s: strict F1 %.4f", test_set.name, zero["strict_f1"])
-    runs = []
-    for seed in settings.seeds:
-        run_dir = out / f"seed_{seed}"
-        indices = sample_k_shot(train_split.documents, labels, settings.shots, seed)
-        records = _records(
-            train_split.documents, indices, labels, f"benchmark:{settings.benchmark}/train k-shot"
-        )
-        data_path = run_dir / "kshot_train.jsonl"
-        write_records(records, data_path)
-        cfg = config_from_dict(
-            {
-                "seed": seed,
-                "output_dir": str(run_dir / "run"),
-                "model": {"checkpoint": str(settings.model)},
-                "optim": dict(DEFAULT_OPTIM),
-                "stages": [
-                    {
-                        "name": "fewshot",
-                        "steps": settings.steps,
-                        "sources": [{"kind": "records", "path": str(data_path.resolve())}],
-                    }
-                ],
-                "checkpoint": {"every_steps": max(settings.steps, 1), "keep_last": 1},
-                "log_every": max(1, settings.steps // 10),
-            },
-            settings.overrides,
-            source="finetune",
-        )
-        result = train(cfg)
-        tuned = NERModel.from_pretrained(result.model_dir)
-        scores = evaluate_set(tuned, test_set, threshold=settings.threshold)
-        runs.append(
-            {
-                "seed": seed,
-                "train_documents": [train_split.documents[i].id for i in indices],
-                "train_mentions": sum(len(r.entities) for r in records),
-                "k_shot": scores,
-                "delta_strict_f1": scores["strict_f1"] - zero["strict_f1"],
-                "delta_relaxed_f1": scores["relaxed_f1"] - zero["relaxed_f1"],
-            }
-        )
-        if not settings.save_models:
-            import shutil
+    runs = [
+        _seed_run(settings, seed, out / f"seed_{seed}", train_split, test_set, zero)
+        for seed in settings.seeds
+    ]
+    report = _report(settings, train_split, test_split, test_set, zero, runs)
+    (out / "fewshot_report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    return report
 
-            shutil.rmtree(run_dir / "run" / "checkpoints", ignore_errors=True)
-        logger.info("seed %d: %d-shot strict F1 %.4f", seed, settings.shots, scores["strict_f1"])
-    strict = [r["k_shot"]["strict_f1"] for r in runs]
-    relaxed = [r["k_shot"]["relaxed_f1"] for r in runs]
-    s_sum, r_sum = _summary(strict), _summary(relaxed)
-    report = {
+
+def _test_set(settings: FewShotSettings, test_split: Any) -> EvalSet:
+    limit = settings.max_test_docs
+    docs = test_split.documents[:limit] if limit else test_split.documents
+    return EvalSet(
+        name=f"{settings.benchmark}/test" + (f"[:{limit}]" if limit else ""),
+        texts=[d.text for d in docs],
+        gold=[list(d.entities) for d in docs],
+        labels=list(test_split.labels),
+        doc_ids=[d.id for d in docs],
+    )
+
+
+def _seed_run(
+    settings: FewShotSettings,
+    seed: int,
+    run_dir: Path,
+    train_split: Any,
+    test_set: EvalSet,
+    zero: dict[str, float],
+) -> dict[str, Any]:
+    """Sample k shots with ``seed``, fine-tune on them, score the test set."""
+    from biomedner.model import NERModel
+    from biomedner.training.config import config_from_dict
+    from biomedner.training.trainer import train
+
+    labels = test_set.labels
+    indices = sample_k_shot(train_split.documents, labels, settings.shots, seed)
+    records = _records(
+        train_split.documents, indices, labels, f"benchmark:{settings.benchmark}/train k-shot"
+    )
+    data_path = run_dir / "kshot_train.jsonl"
+    write_records(records, data_path)
+    cfg = config_from_dict(
+        {
+            "seed": seed,
+            "output_dir": str(run_dir / "run"),
+            "model": {"checkpoint": str(settings.model)},
+            "optim": dict(DEFAULT_OPTIM),
+            "stages": [
+                {
+                    "name": "fewshot",
+                    "steps": settings.steps,
+                    "sources": [{"kind": "records", "path": str(data_path.resolve())}],
+                }
+            ],
+            "checkpoint": {"every_steps": max(settings.steps, 1), "keep_last": 1},
+            "log_every": max(1, settings.steps // 10),
+        },
+        settings.overrides,
+        source="finetune",
+    )
+    result = train(cfg)
+    tuned = NERModel.from_pretrained(result.model_dir)
+    scores = evaluate_set(tuned, test_set, threshold=settings.threshold)
+    if not settings.save_models:
+        import shutil
+
+        shutil.rmtree(run_dir / "run" / "checkpoints", ignore_errors=True)
+    logger.info("seed %d: %d-shot strict F1 %.4f", seed, settings.shots, scores["strict_f1"])
+    return {
+        "seed": seed,
+        "train_documents": [train_split.documents[i].id for i in indices],
+        "train_mentions": sum(len(r.entities) for r in records),
+        "k_shot": scores,
+        "delta_strict_f1": scores["strict_f1"] - zero["strict_f1"],
+        "delta_relaxed_f1": scores["relaxed_f1"] - zero["relaxed_f1"],
+    }
+
+
+def _report(
+    settings: FewShotSettings,
+    train_split: Any,
+    test_split: Any,
+    test_set: EvalSet,
+    zero: dict[str, float],
+    runs: list[dict[str, Any]],
+) -> dict[str, Any]:
+    s_sum = _summary([r["k_shot"]["strict_f1"] for r in runs])
+    r_sum = _summary([r["k_shot"]["relaxed_f1"] for r in runs])
+    return {
         "model": str(settings.model),
         "benchmark": settings.benchmark,
         "train_split": f"{settings.benchmark}/train (sampled {settings.shots} per type)",
         "test_split": test_set.name,
-        "labels": labels,
+        "labels": test_set.labels,
         "shots": settings.shots,
         "steps": settings.steps,
         "overrides": settings.overrides,
@@ -207,5 +231,3 @@ def run_fewshot(settings: FewShotSettings, out_dir: str | Path) -> dict[str, Any
             "delta_relaxed_f1_mean": r_sum["mean"] - zero["relaxed_f1"],
         },
     }
-    (out / "fewshot_report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
-    return report

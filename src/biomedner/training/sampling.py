@@ -20,48 +20,28 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from biomedner.inference.collate import TokenizerInfo, collate, word_token_counts
+from biomedner.decoding import label_mask, span_mask
 from biomedner.modeling.batch import EncodedBatch
-from biomedner.text.prompt import prompt_words
+from biomedner.text.pipeline import TextPipeline
 from biomedner.training.examples import Example
 
 
 @dataclass
 class BatchContext:
-    tokenizer: object
-    info: TokenizerInfo
-    is_bi_encoder: bool
-    ent_token: str
-    sep_token: str
-    max_width: int
+    pipeline: TextPipeline
     max_types: int
     neg_type_ratio: float
     shuffle_labels: bool
     label_pool: list[str]
-    max_tokens: int | None  # encoder limit incl. special tokens
-    num_special_tokens: int
-    labels_tokenizer: object | None = None
-    _cost: dict[str, int] | None = None
-
-    def label_cost(self, labels: Sequence[str]) -> list[int]:
-        """Sub-tokens of each label in a prompt (the label plus its <<ENT>> marker)."""
-        if self._cost is None:
-            self._cost = {}
-        missing = [l for l in dict.fromkeys(labels) if l not in self._cost]
-        if missing:
-            for label, n in zip(missing, word_token_counts(self.tokenizer, [missing])[0].tolist()):
-                self._cost[label] = int(n) + 1
-        return [self._cost[l] for l in labels]
 
 
 @dataclass
 class TrainBatch:
-    encoded: EncodedBatch
+    encoded: EncodedBatch  # bi-encoder: carries the shared label list's tokens
     targets: torch.Tensor  # [B, W, K, C] float, multi-hot
     valid: torch.Tensor  # [B, W, K, C] bool: real span inside the text and real label
     labels: list[list[str]]  # per example (bi-encoder: all the same list)
-    label_input_ids: torch.Tensor | None = None  # bi-encoder: [C, L]
-    label_attention_mask: torch.Tensor | None = None
+    example_ids: list[str]
     num_tokens: int = 0
 
 
@@ -111,13 +91,15 @@ def _fit_prompt(
     """Uni-encoder with an absolute-position encoder: drop negatives, then positives, until the
     prompt and the window fit the encoder (windows were planned with a prompt reserve, so this
     only triggers for very long label lists)."""
-    if ctx.max_tokens is None:
+    pipeline = ctx.pipeline
+    budget = pipeline.token_budget(0)
+    if budget is None:
         return labels
-    room = ctx.max_tokens - ctx.num_special_tokens - ex.num_tokens - 1  # <<SEP>>
-    costs = dict(zip(labels, ctx.label_cost(labels)))
-    total = sum(costs.values())
+    room = budget - ex.num_tokens
+    total = pipeline.prompt_tokens(labels)
     if total <= room:
         return labels
+    costs = dict(zip(labels, pipeline.label_costs(labels)))
     positives = {s[2] for s in ex.spans}
     kept = list(labels)
     for group in (False, True):  # negatives first
@@ -139,56 +121,34 @@ def build_batch(
     examples: Sequence[Example], rng: np.random.Generator, ctx: BatchContext, counts: Counter[str]
 ) -> TrainBatch:
     per_example = [example_labels(ex, rng, ctx, counts) for ex in examples]
-    if ctx.is_bi_encoder:
-        shared = list(dict.fromkeys(l for ls in per_example for l in ls))
-        shared = _shuffled(rng, shared) if ctx.shuffle_labels else sorted(shared)
-        if not shared:
-            shared = [ctx.label_pool[0]]
-        label_lists = [shared] * len(examples)
-        sequences = [list(ex.words) for ex in examples]
-        prompt_lengths = [0] * len(examples)
-    else:
+    if ctx.pipeline.labels_in_prompt:
         label_lists = [_fit_prompt(ex, ls, ctx, counts) for ex, ls in zip(examples, per_example)]
         label_lists = [ls if ls else [ctx.label_pool[0]] for ls in label_lists]
-        sequences = []
-        prompt_lengths = []
-        for ex, ls in zip(examples, label_lists):
-            prompt = prompt_words(ls, ctx.ent_token, ctx.sep_token)
-            sequences.append(prompt + list(ex.words))
-            prompt_lengths.append(len(prompt))
-    encoded = collate(
-        ctx.tokenizer, sequences, prompt_lengths, [len(ls) for ls in label_lists], ctx.info
-    )
+    else:  # the label encoder runs once per batch, over the union of the examples' labels
+        shared = list(dict.fromkeys(l for ls in per_example for l in ls))
+        shared = _shuffled(rng, shared) if ctx.shuffle_labels else sorted(shared)
+        label_lists = [shared or [ctx.label_pool[0]]] * len(examples)
+    encoded = ctx.pipeline.collate_windows([ex.words for ex in examples], label_lists)
     b = len(examples)
     w = max(len(ex.words) for ex in examples)
     c = max(len(ls) for ls in label_lists)
-    k = ctx.max_width
+    k = ctx.pipeline.max_width
     targets = torch.zeros((b, w, k, c), dtype=torch.float32)
-    num_words = torch.tensor([len(ex.words) for ex in examples])
-    num_labels = torch.tensor([len(ls) for ls in label_lists])
     for i, (ex, ls) in enumerate(zip(examples, label_lists)):
         index = {l: j for j, l in enumerate(ls)}
         for s, e, lab in ex.spans:
             j = index.get(lab)
             if j is not None:
                 targets[i, s, e - s - 1, j] = 1.0
-    starts = torch.arange(w).view(1, w, 1)
-    widths = torch.arange(k).view(1, 1, k)
-    span_ok = (starts + widths) < num_words.view(b, 1, 1)  # [B, W, K]
-    label_ok = torch.arange(c).view(1, c) < num_labels.view(b, 1)  # [B, C]
-    valid = span_ok.unsqueeze(-1) & label_ok.view(b, 1, 1, c)
-    batch = TrainBatch(
+    num_labels = [len(ls) for ls in label_lists]
+    spans_ok = span_mask([len(ex.words) for ex in examples], w, k)  # [B, W, K]
+    valid = spans_ok.unsqueeze(-1) & label_mask(num_labels, c).view(b, 1, 1, c)
+    counts["label_slots"] += sum(num_labels)
+    return TrainBatch(
         encoded=encoded,
         targets=targets,
         valid=valid,
         labels=label_lists,
+        example_ids=[ex.id for ex in examples],
         num_tokens=int(encoded.attention_mask.sum()),
     )
-    if ctx.is_bi_encoder:
-        enc = ctx.labels_tokenizer(
-            label_lists[0], padding="longest", truncation=True, return_tensors="pt"
-        )
-        batch.label_input_ids = enc["input_ids"]
-        batch.label_attention_mask = enc["attention_mask"]
-    counts["label_slots"] += int(num_labels.sum())
-    return batch

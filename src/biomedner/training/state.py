@@ -4,8 +4,11 @@ Each checkpoint directory also holds a gliner-layout model (``model/``) usable o
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,49 @@ from biomedner.errors import CheckpointError
 
 STATE_FILE = "trainer_state.pt"
 CHECKPOINT_PREFIX = "step_"
+CHECKPOINT_FORMAT = 2
+
+
+@dataclass
+class TrainState:
+    """Where a run stands: saved in every checkpoint as plain values, restored on resume."""
+
+    global_step: int = 0
+    stage_index: int = 0
+    stage_step: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    skipped_ids: list[str] = field(default_factory=list)  # examples of OOM-skipped steps
+    evals: list[dict[str, Any]] = field(default_factory=list)
+    best: dict[str, dict[str, Any]] = field(default_factory=dict)  # per stage key
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "global_step": self.global_step,
+            "stage_index": self.stage_index,
+            "stage_step": self.stage_step,
+            "counts": dict(self.counts),
+            "skipped_ids": list(self.skipped_ids),
+            "evals": list(self.evals),
+            "best": dict(self.best),
+        }
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: dict[str, Any]) -> TrainState:
+        if "train_state" in checkpoint:
+            d = checkpoint["train_state"]
+            evals, best = d["evals"], d["best"]
+        else:  # format 1 kept these as JSON strings at the top level
+            d = checkpoint
+            evals, best = json.loads(d["evals"]), json.loads(d["best"])
+        return cls(
+            global_step=int(d["global_step"]),
+            stage_index=int(d["stage_index"]),
+            stage_step=int(d["stage_step"]),
+            counts=Counter(d["counts"]),
+            skipped_ids=list(d["skipped_ids"]),
+            evals=list(evals),
+            best=dict(best),
+        )
 
 
 def rng_state() -> dict[str, Any]:

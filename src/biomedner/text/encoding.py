@@ -3,7 +3,8 @@ from words and labels to token positions. No Python logic runs on the model side
 
 Inference tokenizes each sequence once into an unpadded :class:`EncodedRow` and pads rows with
 numpy (:func:`collate_rows`); training tokenizes whole padded batches (:func:`collate`). Both give
-the same tensors as the tokenizer's own padded call."""
+the same tensors as the tokenizer's own padded call. Callers go through
+:class:`biomedner.text.pipeline.TextPipeline`, which decides what the sequences are."""
 
 from __future__ import annotations
 

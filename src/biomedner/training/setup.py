@@ -1,0 +1,105 @@
+"""What a run is built from: the model to train, each stage's example stream, the eval set."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from biomedner.errors import ConfigError
+from biomedner.logging import get_logger
+from biomedner.model import NERModel
+from biomedner.training.batching import StageStream
+from biomedner.training.config import StageConfig, TrainConfig, resolve_model_ref
+from biomedner.training.evaluate import EvalSet, eval_set_from_benchmark, eval_set_from_records
+from biomedner.training.examples import ExampleSettings, build_examples
+from biomedner.training.sources import load_source
+
+logger = get_logger(__name__)
+
+
+def build_model(config: TrainConfig, device: torch.device) -> NERModel:
+    m = config.model
+    if m.checkpoint is not None:
+        return NERModel.from_pretrained(
+            resolve_model_ref(m.checkpoint, config.base_dir), device=device
+        )
+    assert m.backbone is not None
+    return NERModel.from_backbone(
+        resolve_model_ref(m.backbone, config.base_dir),
+        labels_encoder=(
+            resolve_model_ref(m.labels_encoder, config.base_dir) if m.labels_encoder else None
+        ),
+        hidden_size=m.hidden_size,
+        max_width=m.max_width,
+        max_len=m.max_len,
+        dropout=m.dropout,
+        num_rnn_layers=m.num_rnn_layers,
+        words_splitter_type=m.words_splitter,
+        seed=config.seed,
+        device=device,
+    )
+
+
+@dataclass
+class StageData:
+    stream: StageStream
+    pools: list[list[str]]  # per source: the labels negatives are drawn from
+    info: list[dict[str, Any]]
+    example_counts: dict[str, int]
+
+
+def prepare_stage(
+    config: TrainConfig,
+    index: int,
+    stage: StageConfig,
+    model: NERModel,
+    batch_size: int,
+    bucket: int,
+) -> StageData:
+    pipeline = model.pipeline
+    reserve = 0  # windows leave room for the prompt (uni-encoder on an absolute-position encoder)
+    if pipeline.max_tokens is not None and pipeline.labels_in_prompt:
+        reserve = int(config.data.prompt_token_reserve * pipeline.max_tokens)
+    settings = ExampleSettings(prompt_reserve=reserve, unaligned=config.data.unaligned)
+    sources, pools, infos = [], [], []
+    totals: Counter[str] = Counter()
+    for src in stage.sources:
+        records, info = load_source(src, config)
+        counts: Counter[str] = Counter()
+        examples = build_examples(records, pipeline, settings, counts)
+        if not examples:
+            raise ConfigError(f"stage {stage.name!r}: a source yielded no examples: {info}")
+        info["examples"] = dict(counts)
+        totals.update(counts)
+        sources.append(examples)
+        labels = {s[2] for ex in examples for s in ex.spans} | {
+            n for ex in examples for n in ex.negatives
+        }
+        pools.append(sorted(labels))
+        infos.append(info)
+        logger.info("stage %s source %s: %s", stage.name, info.get("kind"), dict(counts))
+    stream = StageStream(
+        sources=sources,
+        weights=[s.weight for s in stage.sources],
+        batch_size=batch_size,
+        bucket_batches=bucket,
+        seed=config.seed,
+        stage=index,
+    )
+    return StageData(stream=stream, pools=pools, info=infos, example_counts=dict(totals))
+
+
+def eval_set(config: TrainConfig) -> EvalSet | None:
+    ev = config.eval
+    if ev is None:
+        return None
+    if ev.benchmark is not None:
+        return eval_set_from_benchmark(
+            ev.benchmark, ev.split, data_root=ev.data_root, max_docs=ev.max_docs
+        )
+    return eval_set_from_records(
+        str(config.resolve(ev.records)), labels=ev.labels, max_docs=ev.max_docs
+    )

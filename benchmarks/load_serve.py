@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
 import socket
@@ -167,6 +168,7 @@ async def run_load(
     ref: list[list[list[dict[str, Any]]]],
     concurrency: int,
     max_seconds: float,
+    path: str = "/v1/entities",
 ) -> tuple[list[Outcome], float]:
     import httpx
 
@@ -181,7 +183,7 @@ async def run_load(
             t0 = time.perf_counter()
             try:
                 r = await client.post(
-                    "/v1/entities", content=req.body, headers={"content-type": "application/json"}
+                    path, content=req.body, headers={"content-type": "application/json"}
                 )
                 status = r.status_code
             except httpx.HTTPError:
@@ -190,7 +192,9 @@ async def run_load(
             latency = time.perf_counter() - t0
             correct = None
             if req.texts and status == 200 and r is not None:
-                results = r.json()["results"]
+                answer = r.json()
+                # gliner's server answers one text per request: {"entities": [...]}
+                results = answer.get("results", [answer])
                 correct = len(results) == len(req.texts) and all(
                     same(res["entities"], ref[req.label_set][i])
                     for res, i in zip(results, req.texts)
@@ -261,6 +265,108 @@ def one_run(args: argparse.Namespace, model_dir: Path, extra: list[str], name: s
     return summary
 
 
+# ---------------------------------------------------------------------------- gliner's server
+class GlinerServer(Server):
+    """``python -m gliner.serve`` (Ray Serve) on the same checkpoint, CPU, float32, no
+    torch.compile. Ray Serve's HTTP proxy listens on 127.0.0.1; the process group is ours, so
+    stopping it stops the Ray processes it started, and nothing else."""
+
+    def __init__(self, model_dir: Path, extra_path: str | None, log: Path) -> None:
+        import os
+
+        self.port = free_port()
+        self.base = f"http://{HOST}:{self.port}"
+        self.log = log.open("w")
+        env = dict(os.environ, RAY_ADDRESS="local", RAY_USAGE_STATS_ENABLED="0")
+        if extra_path:
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), extra_path) if p)
+        cmd = [sys.executable, "-m", "gliner.serve", "--model", str(model_dir), "--device", "cpu",
+               "--dtype", "float32", "--no-compile", "--num-gpus-per-replica", "0",
+               "--num-cpus-per-replica", "1", "--max-model-len", "384", "--max-span-width", "12",
+               "--tokenizer-threads", "2", "--port", str(self.port)]  # fmt: skip
+        self.process = subprocess.Popen(
+            cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+
+    def wait_ready(self, timeout: float = 600) -> None:
+        import httpx
+
+        probe = json.dumps({"text": "warm up", "labels": ["disease"]})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gliner.serve exited with status {self.process.returncode}")
+            try:
+                r = httpx.post(f"{self.base}/gliner", content=probe, timeout=30)
+                if r.status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(1)
+        raise TimeoutError("gliner.serve did not answer")
+
+    def stop(self) -> None:
+        import os
+        import signal
+
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(60)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+        with contextlib.suppress(ProcessLookupError):  # whatever Ray left in our group
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.log.close()
+
+
+def single_text_workload(n: int, pool: list[str], seed: int) -> list[Request]:
+    """One text per request (gliner's server takes one), label set 0, all valid."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        i = rng.randrange(len(pool))
+        body = {"text": pool[i], "labels": LABEL_SETS[0], "threshold": 0.5}
+        out.append(Request(json.dumps(body).encode(), [i], 0, "single"))
+    return out
+
+
+def compare_with_gliner(args: argparse.Namespace, model_dir: Path, pool: list[str], ref: Any) -> list[dict[str, Any]]:  # fmt: skip
+    import httpx
+
+    workload = single_text_workload(args.requests, pool, args.seed)
+    results = []
+    for name in ("biomedner_single_text", "gliner_serve_single_text"):
+        print(f"--- {name}", flush=True)
+        if name.startswith("gliner"):
+            server: Server = GlinerServer(
+                model_dir, args.gliner_pythonpath, args.out / f"{name}.log"
+            )
+            path = "/gliner"
+        else:
+            server = Server(model_dir, list(args.server_args), args.out / f"{name}.log")
+            path = "/v1/entities"
+        try:
+            server.wait_ready()
+            asyncio.run(run_load(server.base, workload[: args.warmup_requests], ref,
+                                 args.concurrency, args.max_seconds, path))  # fmt: skip
+            before = rss_mib(server.process.pid)
+            outcomes, wall = asyncio.run(
+                run_load(server.base, workload, ref, args.concurrency, args.max_seconds, path)
+            )
+            after = rss_mib(server.process.pid)
+            stats = {"texts": 0, "model_calls": 0}
+            if not name.startswith("gliner"):
+                stats = httpx.get(f"{server.base}/v1/stats", timeout=10).json()
+        finally:
+            server.stop()
+        res = summarize(name, outcomes, wall, (before, after), stats)
+        if name.startswith("gliner"):
+            res["note"] = "RSS is the driver process only; the model runs in a Ray replica"
+        print(json.dumps(res, indent=1), flush=True)
+        results.append(res)
+    return results
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--requests", type=int, default=2000)
@@ -277,6 +383,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--compare-batching", action="store_true",
                     help="also run --max-batch-texts 1 (batching off) on the same load")  # fmt: skip
+    ap.add_argument("--gliner", action="store_true",
+                    help="also one-text requests against gliner's Ray Serve server")  # fmt: skip
+    ap.add_argument("--gliner-only", action="store_true", help="only the gliner comparison")
+    ap.add_argument("--gliner-pythonpath", default=None,
+                    help="extra path holding Ray Serve's dependencies (ray[serve])")  # fmt: skip
     ap.add_argument("--server-args", nargs=argparse.REMAINDER, default=[],
                     help="passed to biomedner serve (put last)")  # fmt: skip
     ap.add_argument("--out", type=Path, default=Path("/tmp/biomedner-load"))

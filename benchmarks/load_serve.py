@@ -402,22 +402,22 @@ def main() -> None:
     print(f"reference: NERModel.predict on {len(pool)} texts x {len(LABEL_SETS)} label sets "
           f"in {time.perf_counter() - t0:.1f} s", flush=True)  # fmt: skip
 
-    runs = (
-        [("batching off (--max-batch-texts 1)", ["--max-batch-texts", "1"])]
-        if args.compare_batching
-        else []
-    )
-    runs.append(("batching on (defaults)", []))
     results = []
-    for name, extra in runs:
-        print(f"--- {name}", flush=True)
-        res = one_run(args, model_dir, extra, name.split(" (")[0].replace(" ", "_"), workload, ref)
-        print(json.dumps(res, indent=1), flush=True)
-        results.append(res)
-    if len(results) == 2:
-        off, on = results
-        print(f"texts/s with batching on / off: {on['texts_per_s'] / off['texts_per_s']:.2f}x; "
-              f"p99 {on['p99_ms']} ms vs {off['p99_ms']} ms")  # fmt: skip
+    if not args.gliner_only:
+        runs = [("batching off (--max-batch-texts 1)", ["--max-batch-texts", "1"])]
+        runs = [*(runs if args.compare_batching else []), ("batching on (defaults)", [])]
+        for name, extra in runs:
+            print(f"--- {name}", flush=True)
+            tag = name.split(" (")[0].replace(" ", "_")
+            res = one_run(args, model_dir, extra, tag, workload, ref)
+            print(json.dumps(res, indent=1), flush=True)
+            results.append(res)
+        if len(results) == 2:
+            off, on = results
+            print(f"texts/s with batching on / off: {on['texts_per_s'] / off['texts_per_s']:.2f}x; "
+                  f"p99 {on['p99_ms']} ms vs {off['p99_ms']} ms")  # fmt: skip
+    if args.gliner or args.gliner_only:
+        results += compare_with_gliner(args, model_dir, pool, ref)
     info = machine_info()
     print("machine:", json.dumps(info))
     (args.out / "results.json").write_text(json.dumps({"machine": info, "args": vars(args) | {"out": str(args.out)}, "runs": results}, indent=1))  # fmt: skip

@@ -4,10 +4,13 @@ time, with concurrent async clients mixing valid requests (1-32 texts) and inval
 Reports requests/s, texts/s, latency percentiles, the count of each status code, whether every
 valid answer equals ``NERModel.predict`` (spans and labels exactly, scores to 1e-4), and the
 server's RSS before and after the load. ``--compare-batching`` runs the same load against
-``--max-batch-texts 1`` and the default.
+``--max-batch-texts 1`` and the default; ``--single-text off,on,gliner`` adds a load of one-text
+requests against biomedner with batching off / on and against gliner's own Ray Serve server
+(``python -m gliner.serve``, which takes one text per request), same checkpoint.
 
     python benchmarks/load_serve.py                                  # 2,000 requests, 16 clients
     python benchmarks/load_serve.py --requests 300 --compare-batching
+    python benchmarks/load_serve.py --single-text off,on,gliner --single-text-only
 
 The checkpoint is an untrained MiniLM span model built by ``gliner`` with the tests' calibrated
 head (tests/fixtures/checkpoints.py), so scores spread over (0, 1) and answers are comparable.
@@ -144,6 +147,9 @@ class Server:
             time.sleep(0.3)
         raise TimeoutError("the server did not become ready")
 
+    def rss(self) -> float:
+        return rss_mib(self.process.pid)
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -245,17 +251,17 @@ def one_run(args: argparse.Namespace, model_dir: Path, extra: list[str], name: s
     server = Server(model_dir, [*extra, *args.server_args], args.out / f"{name}.log")
     try:
         server.wait_ready()
-        started = rss_mib(server.process.pid)
+        started = server.rss()
         # warm-up outside the measurement, under the same concurrency, so the allocator has
         # seen the largest batches before "before" is read
         warm = [w for w in workload if w.texts][: args.warmup_requests]
         asyncio.run(run_load(server.base, warm, ref, args.concurrency, args.max_seconds))
-        before = rss_mib(server.process.pid)
+        before = server.rss()
         stats0 = httpx.get(f"{server.base}/v1/stats", timeout=10).json()
         outcomes, wall = asyncio.run(
             run_load(server.base, workload, ref, args.concurrency, args.max_seconds)
         )
-        after = rss_mib(server.process.pid)
+        after = server.rss()
         stats1 = httpx.get(f"{server.base}/v1/stats", timeout=10).json()
     finally:
         server.stop()
@@ -305,6 +311,18 @@ class GlinerServer(Server):
             time.sleep(1)
         raise TimeoutError("gliner.serve did not answer")
 
+    def rss(self) -> float:
+        """The model runs in a Ray worker, not in the process we started: sum the session."""
+        total = 0.0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[3]) == self.process.pid:  # session id
+                    total += rss_mib(int(stat.parent.name))
+            except (OSError, ValueError, IndexError):
+                continue
+        return total
+
     def stop(self) -> None:
         import os
         import signal
@@ -330,38 +348,43 @@ def single_text_workload(n: int, pool: list[str], seed: int) -> list[Request]:
     return out
 
 
-def compare_with_gliner(args: argparse.Namespace, model_dir: Path, pool: list[str], ref: Any) -> list[dict[str, Any]]:  # fmt: skip
+def single_text_runs(args: argparse.Namespace, model_dir: Path, pool: list[str], ref: Any) -> list[dict[str, Any]]:  # fmt: skip
+    """One-text requests against biomedner with batching off / on and gliner's server."""
     import httpx
 
     workload = single_text_workload(args.requests, pool, args.seed)
     results = []
-    for name in ("biomedner_single_text", "gliner_serve_single_text"):
-        print(f"--- {name}", flush=True)
-        if name.startswith("gliner"):
+    for run in args.single_text:
+        name = {"off": "biomedner_batching_off", "on": "biomedner_batching_on"}.get(
+            run, "gliner_serve"
+        )
+        print(f"--- one text per request: {name}", flush=True)
+        if run == "gliner":
             server: Server = GlinerServer(
-                model_dir, args.gliner_pythonpath, args.out / f"{name}.log"
+                model_dir, args.gliner_pythonpath, args.out / f"single-{name}.log"
             )
             path = "/gliner"
         else:
-            server = Server(model_dir, list(args.server_args), args.out / f"{name}.log")
+            off = ["--max-batch-texts", "1"] if run == "off" else []
+            server = Server(model_dir, [*off, *args.server_args], args.out / f"single-{name}.log")
             path = "/v1/entities"
         try:
             server.wait_ready()
             asyncio.run(run_load(server.base, workload[: args.warmup_requests], ref,
                                  args.concurrency, args.max_seconds, path))  # fmt: skip
-            before = rss_mib(server.process.pid)
+            before = server.rss()
             outcomes, wall = asyncio.run(
                 run_load(server.base, workload, ref, args.concurrency, args.max_seconds, path)
             )
-            after = rss_mib(server.process.pid)
+            after = server.rss()
             stats = {"texts": 0, "model_calls": 0}
-            if not name.startswith("gliner"):
+            if run != "gliner":
                 stats = httpx.get(f"{server.base}/v1/stats", timeout=10).json()
         finally:
             server.stop()
         res = summarize(name, outcomes, wall, (before, after), stats)
-        if name.startswith("gliner"):
-            res["note"] = "RSS is the driver process only; the model runs in a Ray replica"
+        if run == "gliner":
+            res["note"] = "RSS: every process of its session (driver, Ray daemons, replica)"
         print(json.dumps(res, indent=1), flush=True)
         results.append(res)
     return results
@@ -383,15 +406,17 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--compare-batching", action="store_true",
                     help="also run --max-batch-texts 1 (batching off) on the same load")  # fmt: skip
-    ap.add_argument("--gliner", action="store_true",
-                    help="also one-text requests against gliner's Ray Serve server")  # fmt: skip
-    ap.add_argument("--gliner-only", action="store_true", help="only the gliner comparison")
+    ap.add_argument("--single-text", type=lambda v: [x for x in v.split(",") if x], default=[],
+                    help="also one-text loads: any of off,on,gliner (gliner: its Ray Serve server)")  # fmt: skip
+    ap.add_argument("--single-text-only", action="store_true", help="skip the multi-text runs")
     ap.add_argument("--gliner-pythonpath", default=None,
                     help="extra path holding Ray Serve's dependencies (ray[serve])")  # fmt: skip
     ap.add_argument("--server-args", nargs=argparse.REMAINDER, default=[],
                     help="passed to biomedner serve (put last)")  # fmt: skip
     ap.add_argument("--out", type=Path, default=Path("/tmp/biomedner-load"))
     args = ap.parse_args()
+    if set(args.single_text) - {"off", "on", "gliner"}:
+        ap.error("--single-text takes a comma-separated list of off, on, gliner")
     args.out.mkdir(parents=True, exist_ok=True)
 
     model_dir = checkpoint(args.kind, args.hidden_size)
@@ -403,7 +428,7 @@ def main() -> None:
           f"in {time.perf_counter() - t0:.1f} s", flush=True)  # fmt: skip
 
     results = []
-    if not args.gliner_only:
+    if not args.single_text_only:
         runs = [("batching off (--max-batch-texts 1)", ["--max-batch-texts", "1"])]
         runs = [*(runs if args.compare_batching else []), ("batching on (defaults)", [])]
         for name, extra in runs:
@@ -416,8 +441,7 @@ def main() -> None:
             off, on = results
             print(f"texts/s with batching on / off: {on['texts_per_s'] / off['texts_per_s']:.2f}x; "
                   f"p99 {on['p99_ms']} ms vs {off['p99_ms']} ms")  # fmt: skip
-    if args.gliner or args.gliner_only:
-        results += compare_with_gliner(args, model_dir, pool, ref)
+    results += single_text_runs(args, model_dir, pool, ref)
     info = machine_info()
     print("machine:", json.dumps(info))
     (args.out / "results.json").write_text(json.dumps({"machine": info, "args": vars(args) | {"out": str(args.out)}, "runs": results}, indent=1))  # fmt: skip

@@ -9,6 +9,7 @@ from biomedner.cli import (  # noqa: F401
     init_model,
     predict,
     score,
+    serve,
     synth,
     train,
 )

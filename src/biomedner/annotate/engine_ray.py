@@ -138,7 +138,7 @@ def _pipeline(
         fn_constructor_kwargs={"settings": actor_settings},
         batch_size=1,
         batch_format="numpy",
-        concurrency=actors,
+        compute=ray.data.ActorPoolStrategy(size=actors),
         num_cpus=cpus_per_actor,
         num_gpus=gpus_per_actor,
     )

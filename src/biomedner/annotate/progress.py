@@ -37,8 +37,5 @@ class Progress:
         rate = self.documents / max(time.perf_counter() - self.started, 1e-9)
         self.bar.set_postfix(docs=self.documents, docs_s=f"{rate:.1f}", entities=self.entities)
 
-    def finish_source(self, source_index: int, size: int) -> None:
-        self.advance(Shard(source_index, 0, "", "", 0, size))
-
     def close(self) -> None:
         self.bar.close()

@@ -141,20 +141,27 @@ def _pubtator(path: Path) -> Iterator[Item]:
 
 def _bioc_xml(path: Path) -> Iterator[Item]:
     size = _size(path)
-    report = ReadReport(str(path), "bioc-xml")
-    docs = iter_bioc_xml(path, report)
+    docs = iter_bioc_xml(path, ReadReport(str(path), "bioc-xml"))
+    # positions inside an XML stream are not exposed: the last document carries the file's size,
+    # so progress moves one file at a time
+    held: Document | None = None
     while True:
         try:
             doc = next(docs)
         except StopIteration:
-            return
+            break
         except _RECORD_ERRORS as exc:
             # the parser cannot resume after a broken element: the rest of the file is one reject
+            if held is not None:
+                yield Item(held, None, 0, 0)
             reason, line = _reason(exc)
             yield Item(None, Reject(str(path), reason, line), 0, size)
             return
-        # positions inside an XML stream are not exposed; progress counts the whole file at its end
-        yield Item(doc, None, 0, 0)
+        if held is not None:
+            yield Item(held, None, 0, 0)
+        held = doc
+    if held is not None:
+        yield Item(held, None, 0, size)
 
 
 def _brat(path: Path) -> Iterator[Item]:

@@ -85,6 +85,15 @@ def _clear(out: Path) -> None:
         (out / name).unlink(missing_ok=True)
 
 
+def _remove_stale_temporaries(out: Path) -> None:
+    """Half-written shards of a killed run (never renamed into place, so never recorded)."""
+    for tmp in (out / "shards").glob(".*.tmp-*"):
+        if tmp.is_dir():
+            shutil.rmtree(tmp)
+        else:
+            tmp.unlink()
+
+
 def _engine_info(options: AnnotateOptions) -> dict[str, Any]:
     if options.engine == "ray":
         return {
@@ -107,6 +116,7 @@ def run_annotate(options: AnnotateOptions, prepared: Prepared | None = None) -> 
     out = options.out
     if options.overwrite:
         _clear(out)
+    _remove_stale_temporaries(out)
     manifest = Manifest(out)
     manifest.load()
     manifest.start(settings)

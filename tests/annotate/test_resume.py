@@ -130,3 +130,14 @@ def test_sigkill_then_rerun_gives_the_uninterrupted_output(tiny_models, tmp_path
     ids = [d.id for d in read_output(out, "jsonl")]
     assert ids == [f"doc{i}" for i in range(400)]
     assert not [p for p in (out / "shards").iterdir() if p.name.startswith(".")]
+
+
+def test_half_written_shards_of_a_killed_run_are_removed(tiny_models, tmp_path):
+    src = write_jsonl(tmp_path / "in.jsonl", 2)
+    out = tmp_path / "out"
+    stale_file = out / "shards" / ".00000-000000.jsonl.tmp-4242"
+    stale_dir = out / "shards" / ".00000-000001.tmp-4242"
+    stale_dir.mkdir(parents=True)
+    stale_file.write_text('{"id": "doc0", "te')
+    annotate([src], out, tiny_models["uni"])
+    assert sorted(p.name for p in (out / "shards").iterdir()) == ["00000-000000.jsonl"]

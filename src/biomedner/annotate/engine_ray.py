@@ -38,8 +38,14 @@ class _ReadShards:
     earlier run finished travel as their key and input hash only."""
 
     def __init__(
-        self, sources: list[Source], shard_size: int, stop: bool, done: dict[str, str]
+        self,
+        sources: list[Source],
+        shard_size: int,
+        stop: bool,
+        done: dict[str, str],
+        discontinuous: str,
     ) -> None:
+        self.discontinuous = discontinuous
         self.sources = sources
         self.shard_size = shard_size
         self.stop = stop
@@ -48,7 +54,11 @@ class _ReadShards:
     def __call__(self, row: dict[str, Any]) -> Any:
         i = int(row["source_index"])
         for shard in iter_source_shards(
-            i, self.sources[i], self.shard_size, stop_on_reject=self.stop
+            i,
+            self.sources[i],
+            self.shard_size,
+            stop_on_reject=self.stop,
+            discontinuous=self.discontinuous,
         ):
             status = "fatal" if shard.fatal is not None else "todo"
             if status == "todo" and self.done.get(shard.key) == shard.input_hash:
@@ -132,7 +142,10 @@ def _pipeline(
     ds = ray.data.from_items(
         [{"source_index": i} for i in range(len(sources))], override_num_blocks=len(sources)
     )
-    ds = ds.flat_map(_ReadShards(sources, ctx.settings.shard_size, stop, done), num_cpus=_READ_CPUS)
+    ds = ds.flat_map(
+        _ReadShards(sources, ctx.settings.shard_size, stop, done, ctx.settings.discontinuous),
+        num_cpus=_READ_CPUS,
+    )
     ds = ds.map_batches(
         RayShardPredictor,
         fn_constructor_kwargs={"settings": actor_settings},

@@ -33,6 +33,7 @@ class RunSettings(BaseModel):
     keep_gold: bool
     shard_size: int
     on_error: str
+    discontinuous: str = "error"
     inputs: list[list[str]]  # [path, format] in reading order
     library_version: str
 
@@ -68,7 +69,7 @@ def config_hash(model: str) -> str:
 
 
 _COMPARED = ("model", "config_hash", "labels", "threshold", "mode")
-_LAYOUT = ("to_format", "keep_gold", "shard_size", "on_error", "inputs")
+_LAYOUT = ("to_format", "keep_gold", "shard_size", "on_error", "discontinuous", "inputs")
 
 
 class Manifest:

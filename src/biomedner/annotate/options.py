@@ -32,6 +32,7 @@ class AnnotateOptions(BaseModel):
     keep_gold: bool = False
     overwrite: bool = False
     on_error: OnError = "stop"
+    discontinuous: Literal["error", "fragments", "merge", "skip"] = "error"
     engine: Engine = "local"
     workers: int = Field(default=1, ge=1)
     devices: list[str] = Field(default_factory=lambda: ["cpu"], min_length=1)

@@ -34,9 +34,11 @@ _RECORD_ERRORS = (FormatError, InputError, TypeError, ValueError, KeyError, Attr
 _PUBTATOR_PASSAGE = re.compile(r"^([^|\t]+)\|([A-Za-z])\|")
 
 
-def iter_items(source: Source) -> Iterator[Item]:
+def iter_items(source: Source, *, discontinuous: str = "error") -> Iterator[Item]:
+    """``discontinuous`` is the policy for input annotations made of several fragments (brat,
+    BioC): see :mod:`biomedner.corpora.spans`."""
     path = Path(source.path)
-    readers: dict[str, Callable[[Path], Iterator[Item]]] = {
+    readers: dict[str, Callable[[Path, str], Iterator[Item]]] = {
         "jsonl": _jsonl,
         "pubtator": _pubtator,
         "bioc-xml": _bioc_xml,
@@ -45,10 +47,10 @@ def iter_items(source: Source) -> Iterator[Item]:
     }
     reader = readers.get(source.format)
     if reader is None:
-        yield from _whole_file(path, source.format)
+        yield from _whole_file(path, source.format, discontinuous)
         return
     try:
-        yield from reader(path)
+        yield from reader(path, discontinuous)
     except OSError as exc:
         size = _size(path)
         yield Item(None, Reject(str(path), f"cannot read: {exc.strerror}"), size, size)
@@ -67,7 +69,7 @@ def _reason(exc: Exception) -> tuple[str, int | None]:
     return f"malformed record ({type(exc).__name__}: {exc})", None
 
 
-def _jsonl(path: Path) -> Iterator[Item]:
+def _jsonl(path: Path, _discontinuous: str) -> Iterator[Item]:
     for line in iter_file_lines(path):
         if line.text is None:
             yield Item(None, Reject(str(path), line.error or "", line.number), line.start, line.end)
@@ -115,7 +117,7 @@ def _pubtator_blocks(path: Path) -> Iterator[list[Line]]:
         yield block
 
 
-def _pubtator(path: Path) -> Iterator[Item]:
+def _pubtator(path: Path, _discontinuous: str) -> Iterator[Item]:
     for block in _pubtator_blocks(path):
         start, end = block[0].start, block[-1].end
         first = block[0].text or ""
@@ -139,9 +141,9 @@ def _pubtator(path: Path) -> Iterator[Item]:
             yield Item(doc, None, start, end)
 
 
-def _bioc_xml(path: Path) -> Iterator[Item]:
+def _bioc_xml(path: Path, discontinuous: str) -> Iterator[Item]:
     size = _size(path)
-    docs = iter_bioc_xml(path, ReadReport(str(path), "bioc-xml"))
+    docs = iter_bioc_xml(path, ReadReport(str(path), "bioc-xml"), discontinuous=discontinuous)
     # positions inside an XML stream are not exposed: the last document carries the file's size,
     # so progress moves one file at a time
     held: Document | None = None
@@ -164,7 +166,7 @@ def _bioc_xml(path: Path) -> Iterator[Item]:
         yield Item(held, None, 0, size)
 
 
-def _brat(path: Path) -> Iterator[Item]:
+def _brat(path: Path, discontinuous: str) -> Iterator[Item]:
     try:
         anns = ann_files(path)
     except FormatError as exc:
@@ -175,7 +177,7 @@ def _brat(path: Path) -> Iterator[Item]:
         size = _size(ann) + _size(ann.with_suffix(".txt"))
         start, pos = pos, pos + size
         try:
-            (doc,) = read_brat(ann, ReadReport(str(ann), "brat"))
+            (doc,) = read_brat(ann, ReadReport(str(ann), "brat"), discontinuous=discontinuous)
         except _RECORD_ERRORS as exc:
             reason, line = _reason(exc)
             yield Item(None, Reject(str(ann), reason, line, ann.stem), start, pos)
@@ -183,7 +185,7 @@ def _brat(path: Path) -> Iterator[Item]:
         yield Item(doc, None, start, pos)
 
 
-def _text(path: Path) -> Iterator[Item]:
+def _text(path: Path, _discontinuous: str) -> Iterator[Item]:
     files = sorted(path.glob("*.txt")) if path.is_dir() else [path]
     pos = 0
     for f in files:
@@ -197,10 +199,11 @@ def _text(path: Path) -> Iterator[Item]:
         yield Item(doc, None, start, pos)
 
 
-def _whole_file(path: Path, fmt: str) -> Iterator[Item]:
+def _whole_file(path: Path, fmt: str, discontinuous: str) -> Iterator[Item]:
     size = _size(path)
     try:
-        docs = read(path, fmt)
+        options = {"discontinuous": discontinuous} if fmt == "bioc-json" else {}
+        docs = read(path, fmt, **options)
     except _RECORD_ERRORS as exc:
         reason, line = _reason(exc)
         yield Item(None, Reject(str(path), reason, line), 0, size)

@@ -68,6 +68,7 @@ def prepare(options: AnnotateOptions) -> Prepared:
         keep_gold=options.keep_gold,
         shard_size=options.shard_size,
         on_error=options.on_error,
+        discontinuous=options.discontinuous,
         inputs=[[s.path, s.format] for s in sources],
         library_version=__version__,
     )
@@ -160,7 +161,10 @@ def run_annotate(options: AnnotateOptions, prepared: Prepared | None = None) -> 
                 for dev in devices
             ]
             shards = iter_shards(
-                sources, settings.shard_size, stop_on_reject=settings.on_error == "stop"
+                sources,
+                settings.shard_size,
+                stop_on_reject=settings.on_error == "stop",
+                discontinuous=settings.discontinuous,
             )
             run_local(ctx, shards, per_worker)
     finally:

@@ -99,13 +99,18 @@ def _make(source_index: int, index: int, source: Source, items: list[Item]) -> S
 
 
 def iter_source_shards(
-    source_index: int, source: Source, shard_size: int, *, stop_on_reject: bool
+    source_index: int,
+    source: Source,
+    shard_size: int,
+    *,
+    stop_on_reject: bool,
+    discontinuous: str = "error",
 ) -> Iterator[Shard]:
     """The shards of one source, in order. Under ``stop_on_reject`` the first bad record ends
     the stream with a shard whose ``fatal`` names it (the partial shard is not returned)."""
     items: list[Item] = []
     index = 0
-    for item in iter_items(source):
+    for item in iter_items(source, discontinuous=discontinuous):
         if item.reject is not None and stop_on_reject:
             yield Shard(
                 source_index, index, source.path, source.format, item.byte_start, item.byte_end,
@@ -120,9 +125,13 @@ def iter_source_shards(
         yield _make(source_index, index, source, items)
 
 
-def iter_shards(sources: list[Source], shard_size: int, *, stop_on_reject: bool) -> Iterator[Shard]:
+def iter_shards(
+    sources: list[Source], shard_size: int, *, stop_on_reject: bool, discontinuous: str = "error"
+) -> Iterator[Shard]:
     for i, source in enumerate(sources):
-        for shard in iter_source_shards(i, source, shard_size, stop_on_reject=stop_on_reject):
+        for shard in iter_source_shards(
+            i, source, shard_size, stop_on_reject=stop_on_reject, discontinuous=discontinuous
+        ):
             yield shard
             if shard.fatal is not None:
                 return

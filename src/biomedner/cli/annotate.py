@@ -98,6 +98,10 @@ def annotate_command(
     on_error: Annotated[
         str, typer.Option("--on-error", help="stop, or skip bad records into rejects.jsonl")
     ] = "stop",
+    discontinuous: Annotated[
+        str,
+        typer.Option(help="input annotations in several fragments: error, fragments, merge, skip"),
+    ] = "error",
     engine: Annotated[str, typer.Option(help="local or ray")] = "local",
     workers: Annotated[int, typer.Option(help="local worker processes, one model each")] = 1,
     devices: Annotated[
@@ -124,6 +128,7 @@ def annotate_command(
     _check_choice(precision, ("fp32", "bf16", "fp16"), "--precision")
     _check_choice(on_error, ("stop", "skip"), "--on-error")
     _check_choice(engine, ("local", "ray"), "--engine")
+    _check_choice(discontinuous, ("error", "fragments", "merge", "skip"), "--discontinuous")
     if engine == "local" and (ray_address or actors != 1):
         raise _fail("--ray-address and --actors need --engine ray")
     if engine == "ray" and workers != 1:
@@ -148,6 +153,7 @@ def annotate_command(
             keep_gold=keep_gold,
             overwrite=overwrite,
             on_error=on_error,
+            discontinuous=discontinuous,
             engine=engine,
             workers=workers,
             devices=device_list,

@@ -105,7 +105,7 @@ def _run_cli(args: list[str], log: Path) -> subprocess.Popen:
 
 
 def test_sigkill_then_rerun_gives_the_uninterrupted_output(tiny_models, tmp_path, one_thread):
-    src = write_jsonl(tmp_path / "in.jsonl", 400)
+    src = write_jsonl(tmp_path / "in.jsonl", 150)
     reference = tmp_path / "reference"
     annotate([src], reference, tiny_models["uni"], shard_size=3)
     out = tmp_path / "killed"
@@ -123,12 +123,12 @@ def test_sigkill_then_rerun_gives_the_uninterrupted_output(tiny_models, tmp_path
     log = (tmp_path / "stderr.txt").read_text(errors="replace")
     assert proc.returncode == -signal.SIGKILL, f"the run ended before it was killed: {log[-2000:]}"
     done_before = len(_manifest(out)) - 1
-    assert 3 <= done_before < 134
+    assert 3 <= done_before < 50
     summary = annotate([src], out, tiny_models["uni"], shard_size=3)
     assert summary["shards_skipped_finished"] == done_before
     assert shard_bytes(out) == shard_bytes(reference)
     ids = [d.id for d in read_output(out, "jsonl")]
-    assert ids == [f"doc{i}" for i in range(400)]
+    assert ids == [f"doc{i}" for i in range(150)]
     assert not [p for p in (out / "shards").iterdir() if p.name.startswith(".")]
 
 

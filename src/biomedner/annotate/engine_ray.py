@@ -8,6 +8,7 @@ Ray is imported here only; ``biomedner[ray]`` installs it."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from biomedner.annotate.context import RunContext
@@ -142,8 +143,10 @@ def _pipeline(
     ds = ray.data.from_items(
         [{"source_index": i} for i in range(len(sources))], override_num_blocks=len(sources)
     )
+    # read tasks run in other working directories, on other nodes of a cluster
+    absolute = [Source(str(Path(src.path).resolve()), src.format) for src in sources]
     ds = ds.flat_map(
-        _ReadShards(sources, ctx.settings.shard_size, stop, done, ctx.settings.discontinuous),
+        _ReadShards(absolute, ctx.settings.shard_size, stop, done, ctx.settings.discontinuous),
         num_cpus=_READ_CPUS,
     )
     ds = ds.map_batches(

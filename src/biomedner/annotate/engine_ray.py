@@ -139,7 +139,9 @@ def _pipeline(
     }
     stop = ctx.settings.on_error == "stop"
     threads = max(1, int(cpus_per_actor))
-    actor_settings = settings.model_copy(update={"threads": threads}).model_dump()
+    # Ray gives a GPU actor its own CUDA_VISIBLE_DEVICES, so "cuda" is the GPU it was assigned
+    device = "cuda" if gpus_per_actor > 0 else "cpu"
+    actor_settings = settings.model_copy(update={"threads": threads, "device": device}).model_dump()
     ds = ray.data.from_items(
         [{"source_index": i} for i in range(len(sources))], override_num_blocks=len(sources)
     )

@@ -67,7 +67,6 @@ def _child_annotate(args: argparse.Namespace) -> dict:
         workers=args.workers if args.engine == "local" else 1,
         actors=args.workers if args.engine == "ray" else 1,
         cpus_per_actor=max(1.0, (os.cpu_count() or 1) / args.workers),
-        ray_num_cpus=os.cpu_count() if args.engine == "ray" else None,
         overwrite=True,
         progress=False,
     )
@@ -122,6 +121,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--shard-size", type=int, default=200)
     ap.add_argument("--configs", default="predict,local1,local2,ray1,ray2")
+    ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--rss-docs", default="1000,50000")
     ap.add_argument("--rss-words", type=int, default=10)
     ap.add_argument("--json", type=Path)
@@ -150,23 +150,36 @@ def main() -> None:
     common = ["--corpus", str(corpus), "--label-list", "|".join(labels),
               "--threshold", str(args.threshold), "--batch-size", str(args.batch_size),
               "--shard-size", str(args.shard_size)]  # fmt: skip
+    configs = args.configs.split(",")
+    runs: dict[str, list[dict]] = {c: [] for c in configs}
+    # repeats rotate the order, so load drift on a shared machine hits every configuration alike
+    for rep in range(args.repeats):
+        for config in configs[rep % len(configs) :] + configs[: rep % len(configs)]:
+            if config == "predict":
+                argv = ["--child", "predict", "--model", str(model), *common]
+            else:
+                engine, workers = config.rstrip("12"), config[-1]
+                argv = ["--child", "annotate", "--model", str(model), "--engine", engine,
+                        "--workers", workers, "--out-dir", str(work / config), *common]  # fmt: skip
+            r = _run_child(argv)
+            r["documents_per_s"] = round(r["documents"] / r["seconds"], 2)
+            runs[config].append(r)
+            print(f"{config:8s} {r['documents_per_s']:8.2f} docs/s  ({r['seconds']:.1f} s, "
+                  f"{r['entities']} entities, peak RSS {r['peak_rss_mib']} MiB)", flush=True)  # fmt: skip
     throughput = {}
-    for config in args.configs.split(","):
-        if config == "predict":
-            argv = ["--child", "predict", "--model", str(model), *common]
-        else:
-            engine, workers = config.rstrip("12"), config[-1]
-            argv = ["--child", "annotate", "--model", str(model), "--engine", engine,
-                    "--workers", workers, "--out-dir", str(work / config), *common]  # fmt: skip
-        r = _run_child(argv)
-        r["documents_per_s"] = round(r["documents"] / r["seconds"], 2)
-        throughput[config] = r
-        print(f"{config:8s} {r['documents_per_s']:8.2f} docs/s  ({r['seconds']:.1f} s, "
-              f"{r['entities']} entities, peak RSS {r['peak_rss_mib']} MiB)", flush=True)  # fmt: skip
+    for config, rs in runs.items():
+        median = sorted(rs, key=lambda r: r["seconds"])[len(rs) // 2]
+        throughput[config] = {**median, "runs_s": [round(r["seconds"], 1) for r in rs]}
     if "predict" in throughput:
         base = throughput["predict"]["documents_per_s"]
         for r in throughput.values():
             r["vs_predict_batch"] = round(r["documents_per_s"] / base, 3)
+        # per-repeat ratios: each pairs runs close in time
+        for config, rs in runs.items():
+            throughput[config]["ratio_per_repeat"] = [
+                round(r["documents_per_s"] / b["documents_per_s"], 3)
+                for r, b in zip(rs, runs["predict"])
+            ]
     results["throughput"] = throughput
 
     tiny = _tiny_model(DEFAULT_CACHE)

@@ -8,6 +8,8 @@ Ray is imported here only; ``biomedner[ray]`` installs it."""
 from __future__ import annotations
 
 import json
+import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -98,13 +100,18 @@ def run_ray(
     num_cpus: int | None,
 ) -> None:
     ray = require_ray()
+    # the actors hold their CPUs for the whole run; the read tasks need a share besides, or they
+    # wait forever for a CPU
+    needed = actors * cpus_per_actor + _READ_CPUS
     started = False
     if not ray.is_initialized():
         if address:
             ray.init(address=address, log_to_driver=False)
         else:
             ray.init(
-                num_cpus=num_cpus,
+                # an explicit --ray-num-cpus is kept (and checked below); by default the
+                # instance gets the machine's cores, or enough logical CPUs for the pool
+                num_cpus=num_cpus or max(os.cpu_count() or 1, math.ceil(needed)),
                 include_dashboard=False,
                 log_to_driver=False,
                 # the object store only carries shards in flight
@@ -112,6 +119,12 @@ def run_ray(
             )
         started = True
     try:
+        available = ray.cluster_resources().get("CPU", 0.0)
+        if available < needed:
+            raise InputError(
+                f"the Ray cluster has {available:g} CPUs; --actors {actors} x --cpus-per-actor "
+                f"{cpus_per_actor:g} plus {_READ_CPUS} for reading needs {needed:g}"
+            )
         _pipeline(ray, ctx, sources, settings, actors, cpus_per_actor, gpus_per_actor)
     finally:
         if started:

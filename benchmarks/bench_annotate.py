@@ -164,7 +164,7 @@ def main() -> None:
     configs = [c for c in args.configs.split(",") if c]
     runs: dict[str, list[dict]] = {c: [] for c in configs}
     # repeats rotate the order, so load drift on a shared machine hits every configuration alike
-    for rep in range(args.repeats):
+    for rep in range(args.repeats if configs else 0):
         for config in configs[rep % len(configs) :] + configs[: rep % len(configs)]:
             if config == "predict":
                 argv = ["--child", "predict", "--model", str(model), *common]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from biomedner.cli import (  # noqa: F401
+    annotate,
     compare,
     convert,
     evaluate,

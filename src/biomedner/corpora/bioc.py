@@ -4,6 +4,8 @@ between this shape and their syntax.
 Annotation offsets in BioC are absolute, so the document text is the passages placed at their
 offsets, with any gap filled by spaces. The ``type`` infon is the label, ``identifier`` holds the
 normalisation ids, and a ``score`` infon (written by biomedner for predictions) is read back.
+A document whose ``metadata["annotator"]`` names a model writes it as the ``annotator`` infon of
+every scored (predicted) annotation.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from biomedner.corpora.spans import resolve_fragments
 from biomedner.errors import FormatError
 from biomedner.types import Entity
 
-_KNOWN_INFONS = {"type", "identifier", "score"}
+_KNOWN_INFONS = {"type", "identifier", "score", "annotator"}
 
 
 def _as_int(value: Any, what: str, path: Path, where: str) -> int:
@@ -156,6 +158,8 @@ def document_to_bioc(doc: Document) -> dict[str, Any]:
             infons["identifier"] = ",".join(e.ids)
         if e.score is not None:
             infons["score"] = repr(float(e.score))
+            if doc.metadata.get("annotator"):
+                infons["annotator"] = str(doc.metadata["annotator"])
         out_passages[home]["annotations"].append(
             {
                 "id": str(i),

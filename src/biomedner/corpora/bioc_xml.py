@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,17 +59,49 @@ def read_bioc_xml(
         raise FormatError(f"XML is not well formed: {exc.msg}", str(path), line) from None
     if root.tag != "collection":
         raise FormatError(f"root element is <{root.tag}>, expected <collection>", str(path), 1)
-    docs = []
-    for d in root.findall("document"):
-        as_dict = {
-            "id": d.findtext("id", ""),
-            "infons": _infons(d),
-            "passages": [_unit(p) for p in d.findall("passage")],
-            "annotations": [_annotation(a) for a in d.findall("annotation")],
-            "relations": [_relation(r) for r in d.findall("relation")],
-        }
-        docs.append(document_from_bioc(as_dict, path, report, discontinuous=discontinuous))
-    return docs
+    return [
+        document_from_bioc(_document_dict(d), path, report, discontinuous=discontinuous)
+        for d in root.findall("document")
+    ]
+
+
+def iter_bioc_xml(
+    path: Path, report: ReadReport, *, discontinuous: str = "error"
+) -> Iterator[Document]:
+    """The documents of :func:`read_bioc_xml`, one at a time, holding one ``<document>`` element
+    in memory (BioC dumps of PMC are gigabytes)."""
+    depth = 0
+    root: ET.Element | None = None
+    try:
+        for event, el in ET.iterparse(path, events=("start", "end")):
+            if event == "start":
+                if root is None:
+                    root = el
+                    if el.tag != "collection":
+                        raise FormatError(
+                            f"root element is <{el.tag}>, expected <collection>", str(path), 1
+                        )
+                depth += 1
+                continue
+            depth -= 1
+            if depth == 1 and el.tag == "document":
+                yield document_from_bioc(
+                    _document_dict(el), path, report, discontinuous=discontinuous
+                )
+                root.remove(el)  # type: ignore[union-attr]
+    except ET.ParseError as exc:
+        line, _col = exc.position
+        raise FormatError(f"XML is not well formed: {exc.msg}", str(path), line) from None
+
+
+def _document_dict(d: ET.Element) -> dict[str, Any]:
+    return {
+        "id": d.findtext("id", ""),
+        "infons": _infons(d),
+        "passages": [_unit(p) for p in d.findall("passage")],
+        "annotations": [_annotation(a) for a in d.findall("annotation")],
+        "relations": [_relation(r) for r in d.findall("relation")],
+    }
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:

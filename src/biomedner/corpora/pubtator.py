@@ -10,6 +10,7 @@ mentions) are kept in ``metadata["pubtator_extra_columns"]`` keyed by ``"start:e
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,18 +35,20 @@ class _Pending:
 
 
 def read_pubtator(path: Path, report: ReadReport) -> list[Document]:
-    docs: list[Document] = []
+    return list(iter_pubtator(iter_lines(path), path, report))
+
+
+def iter_pubtator(
+    lines: Iterable[tuple[int, str]], path: Path, report: ReadReport
+) -> Iterator[Document]:
+    """Documents from ``(line number, line)`` pairs, each yielded once its last line is read, so
+    a caller can stream a large file."""
     cur: _Pending | None = None
-
-    def flush() -> None:
-        nonlocal cur
-        if cur is not None:
-            docs.append(_build(cur, path, report))
-        cur = None
-
-    for lineno, line in iter_lines(path):
+    for lineno, line in lines:
         if not line.strip():
-            flush()
+            if cur is not None:
+                yield _build(cur, path, report)
+            cur = None
             continue
         m = _PASSAGE.match(line)
         if m and "\t" not in line.split("|", 2)[0]:
@@ -53,7 +56,8 @@ def read_pubtator(path: Path, report: ReadReport) -> list[Document]:
             # a new title, or a passage under another PMID, starts a new document even without
             # the blank separator line some files omit
             if cur is not None and (doc_id != cur.id or (letter == "t" and cur.passages)):
-                flush()
+                yield _build(cur, path, report)
+                cur = None
             if cur is None:
                 cur = _Pending(doc_id, lineno)
             if cur.mentions or cur.relations:
@@ -90,8 +94,8 @@ def read_pubtator(path: Path, report: ReadReport) -> list[Document]:
                 str(path),
                 lineno,
             )
-    flush()
-    return docs
+    if cur is not None:
+        yield _build(cur, path, report)
 
 
 def _build(p: _Pending, path: Path, report: ReadReport) -> Document:

@@ -8,6 +8,7 @@ entities with character offsets into the caller's text.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from biomedner.config import ModelConfig
 from biomedner.decoding import check_mode, check_threshold
 from biomedner.errors import CheckpointError, InputError
 from biomedner.inference.collate import TokenizerInfo
-from biomedner.inference.label_set import LabelSet
+from biomedner.inference.label_set import LabelSet, label_encoder_fingerprint, read_label_set
 from biomedner.inference.predictor import PredictorSetup, predict_windows
 from biomedner.io import checkpoint as ckpt
 from biomedner.io.hub import resolve_model_dir
@@ -174,7 +175,39 @@ class NERModel:
                     enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device)
                 )
             )
-        return LabelSet(tuple(labels), torch.cat(chunks), owner=id(self.module))
+        return LabelSet(
+            tuple(labels),
+            torch.cat(chunks),
+            owner=id(self.module),
+            fingerprint=self.label_encoder_fingerprint,
+            model_name=self.name,
+        )
+
+    def load_labels(self, path: str | Path) -> LabelSet:
+        """A LabelSet saved by ``LabelSet.save``, if this model's label encoder computed it."""
+        mine = self.label_encoder_fingerprint
+        saved = read_label_set(path)
+        if saved.fingerprint != mine:
+            raise InputError(
+                f"label set {path} was encoded by model {saved.model_name!r} (label encoder "
+                f"{saved.fingerprint}), not by this model {self.name!r} (label encoder "
+                f"{mine}); encode the labels with this model"
+            )
+        return LabelSet(
+            saved.labels,
+            saved.vectors.to(self.device),
+            owner=id(self.module),
+            fingerprint=saved.fingerprint,
+            model_name=saved.model_name,
+            descriptions=saved.descriptions,
+        )
+
+    @cached_property
+    def label_encoder_fingerprint(self) -> str:
+        """Identifies the label encoder's weights and tokenizer (computed once per model)."""
+        if not self.config.is_bi_encoder:
+            raise InputError("only a bi-encoder has a label encoder (and saved label sets)")
+        return label_encoder_fingerprint(self.module, self.labels_tokenizer)
 
     # ------------------------------------------------------------------ helpers
     def _label_lists(

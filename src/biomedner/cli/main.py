@@ -8,6 +8,7 @@ from biomedner.cli import (  # noqa: F401
     evaluate,
     init_model,
     predict,
+    push,
     score,
     synth,
     train,

@@ -104,6 +104,13 @@ class NERModel:
             self.labels_tokenizer.save_pretrained(str(out / ckpt.LABELS_TOKENIZER_DIR))
         return out
 
+    def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:
+        """Upload the checkpoint and a model card (README.md) to the hub in one commit; see
+        ``biomedner.io.hub_upload.push_model`` for the options (private, token, card, reports)."""
+        from biomedner.io.hub_upload import push_model
+
+        return push_model(self, repo_id, **kwargs)
+
     # ------------------------------------------------------------------ prediction
     def predict(
         self,

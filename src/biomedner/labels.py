@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from biomedner.errors import InputError
 from biomedner.text.prompt import validate_labels
@@ -57,3 +58,29 @@ def normalize_labels(labels: LabelSpec, *, reserved: Sequence[str] = ()) -> Norm
         owners[description] = name
     prompts = validate_labels(list(labels.values()), reserved=reserved)
     return NormalizedLabels(tuple(prompts), tuple(labels.keys()))
+
+
+def descriptions_to_prompts(labels: Any, n_texts: int) -> tuple[Any, list[dict[str, str]] | None]:
+    """Replace every name→description mapping in ``labels`` (shared, or one entry per text) by
+    its descriptions. Returns the labels the model reads and, when there was a mapping, one
+    {description: name} map per text to rename the entities with (empty where no mapping)."""
+    if isinstance(labels, Mapping):
+        normalized = normalize_labels(labels)
+        return list(normalized.prompts), [normalized.name_of()] * n_texts
+    if (
+        isinstance(labels, Sequence)
+        and not isinstance(labels, str)
+        and any(isinstance(item, Mapping) for item in labels)
+    ):
+        per_text: list[Any] = []
+        renames: list[dict[str, str]] = []
+        for item in labels:
+            if isinstance(item, Mapping):
+                normalized = normalize_labels(item)
+                per_text.append(list(normalized.prompts))
+                renames.append(normalized.name_of())
+            else:
+                per_text.append(item)
+                renames.append({})
+        return per_text, renames
+    return labels, None

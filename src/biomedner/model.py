@@ -7,7 +7,8 @@ entities with character offsets into the caller's text.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from biomedner.inference.predictor import PredictorSetup, predict_windows
 from biomedner.io import checkpoint as ckpt
 from biomedner.io.hub import resolve_model_dir
 from biomedner.io.tokenizers import load_tokenizer
+from biomedner.labels import descriptions_to_prompts, normalize_labels
 from biomedner.logging import get_logger
 from biomedner.modeling.encoder import max_input_tokens
 from biomedner.modeling.registry import build_model
@@ -32,7 +34,9 @@ from biomedner.types import DecodeMode, Entity
 
 logger = get_logger(__name__)
 
-Labels = Sequence[str] | LabelSet
+# a mapping gives each label a description: the model reads the description, entities carry
+# the name (as gliner 0.2.29 does)
+Labels = Sequence[str] | Mapping[str, str] | LabelSet
 
 
 class NERModel:
@@ -145,13 +149,14 @@ class NERModel:
         threshold = check_threshold(threshold)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+        labels, renames = descriptions_to_prompts(labels, len(texts))
         label_lists, label_sets = self._label_lists(labels, len(texts))
         if not texts:
             return []
         vectors = None
         if self.config.is_bi_encoder:
             vectors = self._label_vectors(label_lists, label_sets)
-        return predict_windows(
+        found = predict_windows(
             self._setup,
             texts,
             label_lists,
@@ -162,16 +167,26 @@ class NERModel:
             label_vectors=vectors,
             autocast_dtype=autocast_dtype,
         )
+        if renames is None:
+            return found
+        return [
+            [dataclasses.replace(e, label=rename.get(e.label, e.label)) for e in entities]
+            for entities, rename in zip(found, renames)
+        ]
 
     @torch.inference_mode()
-    def encode_labels(self, labels: Sequence[str], *, batch_size: int = 64) -> LabelSet:
-        """Bi-encoder only: encode labels once; pass the LabelSet to predict as the labels."""
+    def encode_labels(
+        self, labels: Sequence[str] | Mapping[str, str], *, batch_size: int = 64
+    ) -> LabelSet:
+        """Bi-encoder only: encode labels once; pass the LabelSet to predict as the labels.
+        With a name→description mapping the descriptions are encoded under the names."""
         if not self.config.is_bi_encoder:
             raise InputError(
                 "encode_labels needs a bi-encoder; a uni-encoder reads its labels in the prompt, "
                 "so pass the label list to predict() directly"
             )
-        labels = validate_labels(labels)
+        normalized = normalize_labels(labels)
+        labels = list(normalized.prompts)
         chunks = []
         for i in range(0, len(labels), batch_size):
             enc = self.labels_tokenizer(
@@ -183,11 +198,12 @@ class NERModel:
                 )
             )
         return LabelSet(
-            tuple(labels),
+            normalized.names,
             torch.cat(chunks),
             owner=id(self.module),
             fingerprint=self.label_encoder_fingerprint,
             model_name=self.name,
+            descriptions=normalized.prompts if normalized.has_descriptions else None,
         )
 
     def load_labels(self, path: str | Path) -> LabelSet:

@@ -105,12 +105,17 @@ def test_bi_encoder_labels_encoded_once(tiny_bi_dir: Path) -> None:
         assert sorted(_triples(doc.spans["biomedner"])) == sorted(_expected(expected))
 
 
-def test_label_descriptions_name_the_spans(tiny_uni_dir: Path) -> None:
+@pytest.mark.parametrize("checkpoint", ["tiny_uni_dir", "tiny_bi_dir"])
+def test_label_descriptions_name_the_spans(checkpoint: str, request: pytest.FixtureRequest) -> None:
     descriptions = {"gene": "gene or gene product", "disease": "disease or syndrome"}
     nlp = spacy.blank("en")
     nlp.add_pipe(
         "biomedner",
-        config={"model": str(tiny_uni_dir), "labels": descriptions, "threshold": 0.0},
+        config={
+            "model": str(request.getfixturevalue(checkpoint)),
+            "labels": descriptions,
+            "threshold": 0.0,
+        },
     )
     model = nlp.get_pipe("biomedner").model
     doc = nlp(TEXTS[0])

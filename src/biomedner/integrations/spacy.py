@@ -136,15 +136,12 @@ class BiomednerComponent:
         self.settings = settings
         self.name = name
         self.stats = {"entities": 0, "unaligned": 0, "overlapping": 0}
-        labels = normalize_labels(
-            settings.labels, reserved=(model.config.ent_token, model.config.sep_token)
-        )
-        # the model reads the descriptions, the doc shows the names
-        self._name_of = labels.name_of()
-        self._prompts: Any = list(labels.prompts)
+        # checked now rather than on the first doc
+        normalize_labels(settings.labels, reserved=(model.config.ent_token, model.config.sep_token))
+        self._labels: Any = settings.labels
         if model.config.is_bi_encoder:
             # encoded once here, not on every batch of docs
-            self._prompts = model.encode_labels(self._prompts)
+            self._labels = model.encode_labels(settings.labels)
         _register_extensions()
 
     def __call__(self, doc: Doc) -> Doc:
@@ -156,7 +153,7 @@ class BiomednerComponent:
         for docs in minibatch(stream, size=batch_size or self.settings.batch_size):
             predictions = self.model.predict_batch(
                 [doc.text for doc in docs],
-                self._prompts,
+                self._labels,
                 threshold=self.settings.threshold,
                 mode=self.settings.mode,  # type: ignore[arg-type]
                 batch_size=self.settings.batch_size,
@@ -172,9 +169,8 @@ class BiomednerComponent:
         span_scores: list[float] = []
         unaligned = 0
         for ent in entities:
-            label = self._name_of[ent.label]
             span = doc.char_span(
-                ent.start, ent.end, label=label, alignment_mode=self.settings.alignment
+                ent.start, ent.end, label=ent.label, alignment_mode=self.settings.alignment
             )
             if span is None or len(span) == 0:
                 unaligned += 1
@@ -182,7 +178,7 @@ class BiomednerComponent:
             spans.append(span)
             span_scores.append(float(ent.score))
             # multi_label may give one span several labels: each keeps its own score
-            key = (span.start_char, span.end_char, label)
+            key = (span.start_char, span.end_char, ent.label)
             scores[key] = max(scores.get(key, 0.0), float(ent.score))
         overlapping = 0
         if self.settings.mode == "flat":

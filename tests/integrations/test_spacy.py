@@ -306,3 +306,15 @@ def test_spacy_finds_the_factory_through_the_installed_entry_point(tiny_uni_dir:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "BiomednerComponent"
+
+
+def test_docbin_round_trip_keeps_spans_scores_and_stats(tiny_uni_dir: Path) -> None:
+    from spacy.tokens import DocBin
+
+    nlp = _nlp(tiny_uni_dir, threshold=0.3, mode="multi_label")
+    doc = nlp(TEXTS[0])
+    stored = DocBin(store_user_data=True, docs=[doc]).to_bytes()
+    (again,) = DocBin().from_bytes(stored).get_docs(nlp.vocab)
+    assert sorted(_triples(again.spans["biomedner"])) == sorted(_triples(doc.spans["biomedner"]))
+    assert again.spans["biomedner"].attrs["scores"] == doc.spans["biomedner"].attrs["scores"]
+    assert again._.biomedner_stats == doc._.biomedner_stats

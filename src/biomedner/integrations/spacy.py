@@ -35,9 +35,10 @@ logger = get_logger(__name__)
 FACTORY = "biomedner"
 SCORE_EXTENSION = "biomedner_score"
 STATS_EXTENSION = "biomedner_stats"
-# user_data key of one doc's {(start_char, end_char, label): score}; a span extension keyed by
-# offsets alone could not hold two labels of the same span (multi_label mode).
-_SCORES_KEY = ("biomedner", "scores")
+# Scores live in doc.user_data under (_SCORE_KEY, start_char, end_char, label): a span extension
+# keyed by offsets alone could not hold two labels of the same span (multi_label mode), and flat
+# tuple keys survive Doc.to_bytes / DocBin, which nested dicts with tuple keys do not.
+_SCORE_KEY = "biomedner.score"
 
 Alignment = Literal["expand", "contract", "strict"]
 
@@ -164,7 +165,6 @@ class BiomednerComponent:
 
     # ------------------------------------------------------------------ writing to the doc
     def _annotate(self, doc: Doc, entities: list[Any]) -> None:
-        scores: dict[tuple[int, int, str], float] = doc.user_data.setdefault(_SCORES_KEY, {})
         spans: list[Span] = []
         span_scores: list[float] = []
         unaligned = 0
@@ -178,8 +178,8 @@ class BiomednerComponent:
             spans.append(span)
             span_scores.append(float(ent.score))
             # multi_label may give one span several labels: each keeps its own score
-            key = (span.start_char, span.end_char, ent.label)
-            scores[key] = max(scores.get(key, 0.0), float(ent.score))
+            key = (_SCORE_KEY, span.start_char, span.end_char, ent.label)
+            doc.user_data[key] = max(doc.user_data.get(key, 0.0), float(ent.score))
         overlapping = 0
         if self.settings.mode == "flat":
             overlapping = self._set_ents(doc, spans, span_scores)
@@ -241,8 +241,7 @@ def _non_overlapping(ranked: list[Span]) -> list[Span]:
 
 
 def _span_score(span: Span) -> float | None:
-    scores = span.doc.user_data.get(_SCORES_KEY) or {}
-    return scores.get((span.start_char, span.end_char, span.label_))
+    return span.doc.user_data.get((_SCORE_KEY, span.start_char, span.end_char, span.label_))
 
 
 def _register_extensions() -> None:

@@ -201,7 +201,7 @@ class NERModel:
             normalized.names,
             torch.cat(chunks),
             owner=id(self.module),
-            fingerprint=self.label_encoder_fingerprint,
+            fingerprint_of=lambda: self.label_encoder_fingerprint,
             model_name=self.name,
             descriptions=normalized.prompts if normalized.has_descriptions else None,
         )
@@ -220,7 +220,7 @@ class NERModel:
             saved.labels,
             saved.vectors.to(self.device),
             owner=id(self.module),
-            fingerprint=saved.fingerprint,
+            fingerprint_of=saved.fingerprint,
             model_name=saved.model_name,
             descriptions=saved.descriptions,
         )

@@ -93,3 +93,13 @@ def test_failed_save_keeps_the_previous_file(bi: NERModel, tmp_path: Path) -> No
 def test_uni_encoder_has_no_label_sets(uni: NERModel, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="only a bi-encoder"):
         uni.load_labels(tmp_path / "labels.safetensors")
+
+
+def test_encoding_does_not_hash_the_label_encoder(tiny_bi_dir: Path, tmp_path: Path) -> None:
+    """Hashing passes over the label encoder's weights: only saving or loading pays for it."""
+    model = NERModel.from_pretrained(tiny_bi_dir)
+    label_set = model.encode_labels(LABELS)
+    model.predict(TEXTS[0], LABELS)
+    assert "label_encoder_fingerprint" not in vars(model)
+    label_set.save(tmp_path / "labels.safetensors")
+    assert vars(model)["label_encoder_fingerprint"] == label_set.fingerprint

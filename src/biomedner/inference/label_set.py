@@ -7,7 +7,8 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,15 @@ class LabelSet:
     labels: tuple[str, ...]
     vectors: torch.Tensor  # [C, D]
     owner: int
-    fingerprint: str = ""
+    # a string, or a function giving it: hashing the label encoder costs a pass over its
+    # weights, paid only when a set is saved or loaded
+    fingerprint_of: str | Callable[[], str] = field(default="", repr=False)
     model_name: str = ""
     descriptions: tuple[str, ...] | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        return self.fingerprint_of() if callable(self.fingerprint_of) else self.fingerprint_of
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -97,7 +104,7 @@ def read_label_set(path: str | Path) -> LabelSet:
         tuple(labels),
         vectors,
         owner=0,
-        fingerprint=meta["fingerprint"],
+        fingerprint_of=meta["fingerprint"],
         model_name=meta.get("model", ""),
         descriptions=None if descriptions is None else tuple(descriptions),
     )

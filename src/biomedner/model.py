@@ -7,7 +7,9 @@ entities with character offsets into the caller's text.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +18,12 @@ import torch
 from biomedner.config import ModelConfig
 from biomedner.decoding import check_mode, check_threshold
 from biomedner.errors import InputError
-from biomedner.inference.label_set import LabelSet
+from biomedner.inference.label_set import LabelSet, label_encoder_fingerprint, read_label_set
 from biomedner.inference.predictor import predict_windows
 from biomedner.io import checkpoint as ckpt
 from biomedner.io.hub import resolve_model_dir
 from biomedner.io.tokenizers import load_tokenizer
+from biomedner.labels import descriptions_to_prompts, normalize_labels
 from biomedner.logging import get_logger
 from biomedner.modeling.registry import build_model
 from biomedner.text.pipeline import TextPipeline
@@ -29,7 +32,9 @@ from biomedner.types import DecodeMode, Entity
 
 logger = get_logger(__name__)
 
-Labels = Sequence[str] | LabelSet
+# a mapping gives each label a description: the model reads the description, entities carry
+# the name (as gliner 0.2.29 does)
+Labels = Sequence[str] | Mapping[str, str] | LabelSet
 
 
 class NERModel:
@@ -122,6 +127,13 @@ class NERModel:
             self.labels_tokenizer.save_pretrained(str(out / ckpt.LABELS_TOKENIZER_DIR))
         return out
 
+    def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:
+        """Upload the checkpoint and a model card (README.md) to the hub in one commit; see
+        ``biomedner.io.hub_upload.push_model`` for the options (private, token, card, reports)."""
+        from biomedner.io.hub_upload import push_model
+
+        return push_model(self, repo_id, **kwargs)
+
     # ------------------------------------------------------------------ prediction
     def predict(
         self,
@@ -156,13 +168,14 @@ class NERModel:
         threshold = check_threshold(threshold)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+        labels, renames = descriptions_to_prompts(labels, len(texts))
         label_lists, label_sets = self._label_lists(labels, len(texts))
         if not texts:
             return []
         vectors = None
         if self.config.is_bi_encoder:
             vectors = self._label_vectors(label_lists, label_sets)
-        return predict_windows(
+        found = predict_windows(
             self.module,
             self.pipeline,
             texts,
@@ -174,21 +187,64 @@ class NERModel:
             label_vectors=vectors,
             autocast_dtype=autocast_dtype,
         )
+        if renames is None:
+            return found
+        return [
+            [dataclasses.replace(e, label=rename.get(e.label, e.label)) for e in entities]
+            for entities, rename in zip(found, renames)
+        ]
 
     @torch.inference_mode()
-    def encode_labels(self, labels: Sequence[str], *, batch_size: int = 64) -> LabelSet:
-        """Bi-encoder only: encode labels once; pass the LabelSet to predict as the labels."""
+    def encode_labels(
+        self, labels: Sequence[str] | Mapping[str, str], *, batch_size: int = 64
+    ) -> LabelSet:
+        """Bi-encoder only: encode labels once; pass the LabelSet to predict as the labels.
+        With a name→description mapping the descriptions are encoded under the names."""
         if not self.config.is_bi_encoder:
             raise InputError(
                 "encode_labels needs a bi-encoder; a uni-encoder reads its labels in the prompt, "
                 "so pass the label list to predict() directly"
             )
-        labels = validate_labels(labels)
+        normalized = normalize_labels(labels)
+        labels = list(normalized.prompts)
         chunks = []
         for i in range(0, len(labels), batch_size):
             ids, mask = self.pipeline.label_tokens(labels[i : i + batch_size])
             chunks.append(self.module.encode_labels(ids.to(self.device), mask.to(self.device)))
-        return LabelSet(tuple(labels), torch.cat(chunks), owner=id(self.module))
+        return LabelSet(
+            normalized.names,
+            torch.cat(chunks),
+            owner=id(self.module),
+            fingerprint_of=lambda: self.label_encoder_fingerprint,
+            model_name=self.name,
+            descriptions=normalized.prompts if normalized.has_descriptions else None,
+        )
+
+    def load_labels(self, path: str | Path) -> LabelSet:
+        """A LabelSet saved by ``LabelSet.save``, if this model's label encoder computed it."""
+        mine = self.label_encoder_fingerprint
+        saved = read_label_set(path)
+        if saved.fingerprint != mine:
+            raise InputError(
+                f"label set {path} was encoded by model {saved.model_name!r} (label encoder "
+                f"{saved.fingerprint}), not by this model {self.name!r} (label encoder "
+                f"{mine}); encode the labels with this model"
+            )
+        return LabelSet(
+            saved.labels,
+            saved.vectors.to(self.device),
+            owner=id(self.module),
+            fingerprint_of=saved.fingerprint,
+            model_name=saved.model_name,
+            descriptions=saved.descriptions,
+        )
+
+    @cached_property
+    def label_encoder_fingerprint(self) -> str:
+        """Identifies the label encoder's weights and tokenizer (computed once per model)."""
+        if not self.config.is_bi_encoder:
+            raise InputError("only a bi-encoder has a label encoder (and saved label sets)")
+        return label_encoder_fingerprint(self.module, self.labels_tokenizer)
 
     # ------------------------------------------------------------------ helpers
     def _label_lists(

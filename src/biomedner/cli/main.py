@@ -9,6 +9,7 @@ from biomedner.cli import (  # noqa: F401
     evaluate,
     init_model,
     predict,
+    push,
     score,
     serve,
     synth,

@@ -46,8 +46,17 @@ def predict_command(
     ],
     model: Annotated[str, typer.Option("--model", "-m", help="checkpoint directory or hub id")],
     labels: Annotated[
-        str, typer.Option("--labels", "-l", help='comma-separated, e.g. "disease,chemical"')
-    ],
+        str | None,
+        typer.Option("--labels", "-l", help='comma-separated, e.g. "disease,chemical"'),
+    ] = None,
+    labels_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--labels-file",
+            help='JSON: a list of labels, or {"label": "description"} (the model reads the '
+            "description, entities carry the label)",
+        ),
+    ] = None,
     threshold: Annotated[float, typer.Option(help="keep spans scoring above this")] = 0.5,
     mode: Annotated[str, typer.Option(help="flat, nested or multi_label")] = "flat",
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:1, mps")] = "cpu",
@@ -64,11 +73,9 @@ def predict_command(
         raise typer.BadParameter("choose fp32, bf16 or fp16", param_hint="--precision")
     if mode not in DECODE_MODES:
         raise typer.BadParameter(f"choose one of {', '.join(DECODE_MODES)}", param_hint="--mode")
-    label_list = [part.strip() for part in labels.split(",") if part.strip()]
     try:
+        label_list = _labels_option(labels, labels_file)
         kind, records = _read_inputs(input)
-        if not label_list:
-            raise InputError("--labels is empty")
         ner = NERModel.from_pretrained(model, device=device)
         out = output.open("w", encoding="utf-8") if output else sys.stdout
         try:
@@ -89,6 +96,36 @@ def predict_command(
     except BiomednerError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+
+
+def _labels_option(labels: str | None, labels_file: Path | None) -> list[str] | dict[str, str]:
+    """Exactly one of --labels / --labels-file, checked before the model loads."""
+    if (labels is None) == (labels_file is None):
+        raise InputError("give the labels with exactly one of --labels or --labels-file")
+    if labels is not None:
+        label_list = [part.strip() for part in labels.split(",") if part.strip()]
+        if not label_list:
+            raise InputError("--labels is empty")
+        return label_list
+    from biomedner.labels import normalize_labels
+
+    assert labels_file is not None
+    if not labels_file.is_file():
+        raise InputError(f"--labels-file {labels_file} does not exist")
+    try:
+        data = json.loads(labels_file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"--labels-file {labels_file} is not valid JSON ({exc})") from None
+    if not isinstance(data, (list, dict)):
+        raise InputError(
+            f"--labels-file {labels_file} must hold a JSON list of labels or an object "
+            '{"label": "description"}'
+        )
+    try:
+        normalize_labels(data)
+    except InputError as exc:
+        raise InputError(f"--labels-file {labels_file}: {exc}") from None
+    return data
 
 
 def _run(

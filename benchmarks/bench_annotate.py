@@ -112,12 +112,12 @@ def _tiny_model(cache: Path) -> Path:
     sys.path.insert(0, str(REPO))
     from tests.model.conftest import build_tiny_backbone
 
-    from biomedner.modeling.init import init_model
+    from biomedner import NERModel
 
     backbone = build_tiny_backbone(cache / "annotate-tiny-backbone")
-    init_model(str(backbone), hidden_size=24, max_width=4, max_len=64, dropout=0.0).save_pretrained(
-        out
-    )
+    NERModel.from_backbone(
+        str(backbone), hidden_size=24, max_width=4, max_len=64, dropout=0.0
+    ).save_pretrained(out)
     return out
 
 

@@ -22,11 +22,13 @@ TEXTS = [
 
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory) -> dict[str, Path]:
-    from biomedner.modeling.init import init_model
+    from biomedner import NERModel
 
     backbone = build_tiny_backbone(tmp_path_factory.mktemp("annotate_backbone"))
-    uni = init_model(str(backbone), hidden_size=24, max_width=4, max_len=40, dropout=0.0)
-    bi = init_model(
+    uni = NERModel.from_backbone(
+        str(backbone), hidden_size=24, max_width=4, max_len=40, dropout=0.0
+    )
+    bi = NERModel.from_backbone(
         str(backbone),
         labels_encoder=str(backbone),
         hidden_size=24,

@@ -7,13 +7,14 @@ from pathlib import Path
 import typer
 
 from biomedner.cli.app import app
-from biomedner.errors import BiomednerError
+from biomedner.cli.options import check_choice, check_existing, check_output_dir, check_output_file
+from biomedner.corpora.io import guess_format
 
 
 @app.command("convert")
 def convert_command(
-    src: Path = typer.Argument(..., help="Input file (a folder for brat)."),
-    dst: Path = typer.Argument(..., help="Output file (a folder for brat)."),
+    src: Path = typer.Argument(..., metavar="SRC", help="Input file (a folder for brat)."),
+    dst: Path = typer.Argument(..., metavar="DST", help="Output file (a folder for brat)."),
     from_format: str | None = typer.Option(
         None,
         "--from",
@@ -29,19 +30,32 @@ def convert_command(
     scheme: str | None = typer.Option(None, help="CoNLL tag scheme: iob2 or iob1."),
 ) -> None:
     """Read IN and write OUT; prints what had to be skipped or adapted."""
-    from biomedner.corpora import read_with_report, write
+    from biomedner.corpora import FORMATS, read_with_report, write
+    from biomedner.corpora.conll import COLUMNS, SCHEMES
+    from biomedner.corpora.spans import DISCONTINUOUS_POLICIES
 
+    for flag, value, choices in (
+        ("--from", from_format, FORMATS),
+        ("--to", to_format, FORMATS),
+        ("--discontinuous", discontinuous, DISCONTINUOUS_POLICIES),
+        ("--columns", columns, COLUMNS),
+        ("--scheme", scheme, SCHEMES),
+    ):
+        if value is not None:
+            check_choice(value, choices, flag)
+    check_existing(src, "SRC")
+    out_format = to_format or guess_format(dst)
+    if out_format == "brat":
+        check_output_dir(dst, "DST")
+    else:
+        check_output_file(dst, "DST")
     options = {
         k: v
         for k, v in (("discontinuous", discontinuous), ("columns", columns), ("scheme", scheme))
         if v is not None
     }
-    try:
-        docs, read_report = read_with_report(src, from_format, **options)
-        write_report = write(docs, dst, to_format)
-    except BiomednerError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    docs, read_report = read_with_report(src, from_format, **options)
+    write_report = write(docs, dst, out_format)
     typer.echo(
         f"{read_report.documents} documents, {read_report.entities} entities: "
         f"{read_report.format} -> {write_report.format} ({dst})",

@@ -10,6 +10,7 @@ from biomedner.corpora.bioc import document_from_bioc, document_to_bioc
 from biomedner.corpora.document import Document
 from biomedner.corpora.report import ReadReport
 from biomedner.errors import FormatError
+from biomedner.io.atomic import atomic_open
 
 
 def _infons(el: ET.Element) -> dict[str, str]:
@@ -117,7 +118,7 @@ def write_bioc_xml(docs: list[Document], path: Path, report: ReadReport) -> None
         report.entities += len(doc.entities)
     _check_xml_chars(docs, path)
     body = ET.tostring(root, encoding="unicode")
-    with open(path, "w", encoding="utf-8", newline="") as fh:
+    with atomic_open(path, newline="") as fh:
         fh.write("<?xml version='1.0' encoding='UTF-8'?>")
         fh.write('<!DOCTYPE collection SYSTEM "BioC.dtd">')
         fh.write(body)

@@ -17,6 +17,7 @@ from biomedner.corpora._util import checked_entity, iter_lines, parse_int, singl
 from biomedner.corpora.document import Document, Passage
 from biomedner.corpora.report import ReadReport
 from biomedner.errors import FormatError
+from biomedner.io.atomic import write_text_atomic
 from biomedner.types import Entity
 
 _PASSAGE = re.compile(r"^([^|\t]+)\|([A-Za-z])\|(.*)$")
@@ -180,4 +181,4 @@ def write_pubtator(docs: list[Document], path: Path, report: ReadReport) -> None
         out.append("")
         report.documents += 1
         report.entities += len(doc.entities)
-    path.write_text("\n".join(out) + ("\n" if out else ""), encoding="utf-8", newline="")
+    write_text_atomic(path, "\n".join(out) + ("\n" if out else ""))

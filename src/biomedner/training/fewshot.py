@@ -20,6 +20,7 @@ import numpy as np
 
 from biomedner.data.records import SpanLabel, TrainingRecord, write_records
 from biomedner.errors import InputError
+from biomedner.io.atomic import write_text_atomic
 from biomedner.logging import get_logger
 from biomedner.training.evaluate import EvalSet, evaluate_set
 
@@ -207,5 +208,5 @@ def run_fewshot(settings: FewShotSettings, out_dir: str | Path) -> dict[str, Any
             "delta_relaxed_f1_mean": r_sum["mean"] - zero["relaxed_f1"],
         },
     }
-    (out / "fewshot_report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    write_text_atomic(out / "fewshot_report.json", json.dumps(report, indent=2))
     return report

@@ -164,11 +164,19 @@ class NERModel:
                 "so pass the label list to predict() directly"
             )
         labels = validate_labels(labels)
+        limit = max_input_tokens(self.config.labels_encoder_config or {})
         chunks = []
         for i in range(0, len(labels), batch_size):
             enc = self.labels_tokenizer(
-                labels[i : i + batch_size], padding="longest", truncation=True, return_tensors="pt"
+                labels[i : i + batch_size], padding="longest", return_tensors="pt"
             )
+            if limit is not None and enc["input_ids"].shape[1] > limit:
+                lengths = enc["attention_mask"].sum(dim=1).tolist()
+                n, label = max(zip(lengths, labels[i : i + batch_size], strict=True))
+                raise InputError(
+                    f"label {label!r} is {n} tokens long; the label encoder takes at most {limit}: "
+                    "shorten the label"
+                )
             chunks.append(
                 self.module.encode_labels(
                     enc["input_ids"].to(self.device), enc["attention_mask"].to(self.device)

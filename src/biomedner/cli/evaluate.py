@@ -15,9 +15,11 @@ from biomedner.types import DECODE_MODES
 
 def load_model(path_or_hub_id: str, device: str) -> Any:
     """The model the command evaluates (a seam tests replace with a fake model)."""
+    from biomedner.io.quiet import quiet_transformers
     from biomedner.model import NERModel
 
-    return NERModel.from_pretrained(path_or_hub_id, device=device)
+    with quiet_transformers():
+        return NERModel.from_pretrained(path_or_hub_id, device=device)
 
 
 def _floats(text: str) -> list[float]:

@@ -55,9 +55,11 @@ def predict_command(
         raise InputError("--labels is empty; give comma-separated labels, e.g. -l disease,drug")
     inputs = read_inputs(input)
 
+    from biomedner.io.quiet import quiet_transformers
     from biomedner.model import NERModel
 
-    ner = NERModel.from_pretrained(model, device=device)
+    with quiet_transformers():
+        ner = NERModel.from_pretrained(model, device=device)
     run = dict(
         ner=ner,
         records=inputs.records,

@@ -51,6 +51,7 @@ def train_command(
 
     Multi-process data parallel: torchrun --nproc_per_node N -m biomedner.cli.main train CONFIG"""
     from biomedner.cli.options import check_existing
+    from biomedner.io.quiet import quiet_transformers
     from biomedner.training import load_config, train
     from biomedner.training.preflight import check_run
 
@@ -61,7 +62,8 @@ def train_command(
     try:
         cfg = load_config(config, list(set_ or ()))
         check_run(cfg, resume=resume or resume_from is not None, overwrite=overwrite)
-        result = train(cfg, resume=resume_from if resume_from is not None else resume)
+        with quiet_transformers():
+            result = train(cfg, resume=resume_from if resume_from is not None else resume)
     except BiomednerError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

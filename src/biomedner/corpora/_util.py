@@ -29,10 +29,11 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
 
 
 def parse_int(value: str, what: str, path: Path, line: int) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise FormatError(f"{what} {value!r} is not an integer", str(path), line) from None
+    """A non-negative offset written in ASCII digits only: int() would also take " 12", "1_0"
+    and non-ASCII digits, which no corpus format means."""
+    if not (value.isascii() and value.isdigit()):
+        raise FormatError(f"{what} {value!r} is not a non-negative integer", str(path), line)
+    return int(value)
 
 
 def checked_entity(

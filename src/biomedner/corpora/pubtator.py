@@ -22,6 +22,7 @@ from biomedner.types import Entity
 
 _PASSAGE = re.compile(r"^([^|\t]+)\|([A-Za-z])\|(.*)$")
 _TYPES = {"t": "title", "a": "abstract"}
+_NUMBER_LIKE = re.compile(r"^\s*[-+.]?\d")
 _LETTERS = {v: k for k, v in _TYPES.items()}
 
 
@@ -72,8 +73,9 @@ def read_pubtator(path: Path, report: ReadReport) -> list[Document]:
                 str(path),
                 lineno,
             )
-        # a numeric second field marks a mention line; relation lines have a type name there
-        if fields[1].isdigit():
+        # a second field that starts like a number marks a mention line (relation lines have a
+        # type name there); "12a" or "-3" is a broken offset, an error, not a relation line
+        if _NUMBER_LIKE.match(fields[1]):
             if len(fields) < 5:
                 raise FormatError(
                     f"mention line needs 'PMID start end text type', got {len(fields)} fields",

@@ -25,7 +25,11 @@ def put(tmp_path: Path, name: str, content: str) -> Path:
         ("9|t|Gout.\n8\t0\t4\tGout\tDisease\n", 2, r"document '8' inside document '9'"),
         ("9\t0\t4\tGout\tDisease\n", 1, r"before any 'PMID\|t\|title'"),
         ("9|t|Gout.\n9\tjunk\n", 2, r"got 2 field"),
-        ("9|t|Gout.\n9\t0\tfour\tGout\tDisease\n", 2, r"end offset 'four' is not a non-negative integer"),
+        (
+            "9|t|Gout.\n9\t0\tfour\tGout\tDisease\n",
+            2,
+            r"end offset 'four' is not a non-negative integer",
+        ),
         ("9|t|Gout.\n9\t0\t4\tGout\n", 2, r"mention line needs"),
     ],
 )

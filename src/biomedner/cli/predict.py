@@ -10,7 +10,7 @@ from typing import IO, Annotated, Any
 import typer
 
 from biomedner.cli.app import app
-from biomedner.cli.inputs import read_inputs
+from biomedner.cli.inputs import check_unicode, read_inputs
 from biomedner.cli.options import (
     check_choice,
     check_device,
@@ -53,6 +53,8 @@ def predict_command(
     label_list = [part.strip() for part in labels.split(",") if part.strip()]
     if not label_list:
         raise InputError("--labels is empty; give comma-separated labels, e.g. -l disease,drug")
+    for label in label_list:
+        check_unicode(label, "--labels", None)
     inputs = read_inputs(input)
 
     from biomedner.io.quiet import quiet_transformers
@@ -98,23 +100,21 @@ def _run(
     autocast = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
     chunk = max(batch_size * 8, 64)
     bar = tqdm(total=len(records), unit="text", disable=not show, file=sys.stderr)
-    for i in range(0, len(records), chunk):
-        part = records[i : i + chunk]
-        results = ner.predict_batch(
-            [text for _, text in part],
-            labels,
-            threshold=threshold,
-            mode=mode,
-            batch_size=batch_size,
-            autocast_dtype=autocast,
-        )
-        for (doc_id, _), entities in zip(part, results, strict=True):
-            out.write(
-                json.dumps(
-                    {"id": doc_id, "entities": [e.to_dict() for e in entities]}, ensure_ascii=False
-                )
-                + "\n"
+    try:
+        for i in range(0, len(records), chunk):
+            part = records[i : i + chunk]
+            results = ner.predict_batch(
+                [text for _, text in part],
+                labels,
+                threshold=threshold,
+                mode=mode,
+                batch_size=batch_size,
+                autocast_dtype=autocast,
             )
-        out.flush()
-        bar.update(len(part))
-    bar.close()
+            for (doc_id, _), entities in zip(part, results, strict=True):
+                row = {"id": doc_id, "entities": [e.to_dict() for e in entities]}
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.flush()
+            bar.update(len(part))
+    finally:
+        bar.close()  # ends the bar's line, so an error message starts a line of its own

@@ -57,6 +57,8 @@ def read_bioc_xml(
     except ET.ParseError as exc:
         line, _col = exc.position
         raise FormatError(f"XML is not well formed: {exc.msg}", str(path), line) from None
+    except LookupError as exc:  # an encoding name in the XML declaration Python does not know
+        raise FormatError(f"XML declares an unknown encoding ({exc})", str(path), 1) from None
     if root.tag != "collection":
         raise FormatError(f"root element is <{root.tag}>, expected <collection>", str(path), 1)
     docs = []

@@ -61,18 +61,25 @@ def _tag_column(sentences: list[list[tuple[int, list[str]]]], columns: str, path
     if columns != "auto":
         raise InputError(f"columns must be one of {COLUMNS}, got {columns!r}")
     last_ok = first_ok = True
+    decided_at = None  # the line that ruled out the second of the two columns
     for sent in sentences:
-        for _, f in sent:
+        for lineno, f in sent:
             last_ok = last_ok and bool(_TAG.match(f[-1]))
             first_ok = first_ok and bool(_TAG.match(f[0]))
-        if not (last_ok or first_ok):
+            if not (last_ok or first_ok):
+                decided_at = lineno
+                break
+        if decided_at is not None:
             break
     if last_ok:
         return -1
     if first_ok:
         return 0
     raise FormatError(
-        "neither the first nor the last column holds only tags (O, B-X, I-X)", str(path)
+        "neither the first nor the last column holds only tags (O, B-X, I-X) up to this line "
+        "(choose the tag column with --columns token-tag or tag-token)",
+        str(path),
+        decided_at,
     )
 
 

@@ -75,7 +75,7 @@ def read_pubtator(path: Path, report: ReadReport) -> list[Document]:
             )
         # a second field that starts like a number marks a mention line (relation lines have a
         # type name there); "12a" or "-3" is a broken offset, an error, not a relation line
-        if _NUMBER_LIKE.match(fields[1]):
+        if len(fields) > 1 and _NUMBER_LIKE.match(fields[1]):
             if len(fields) < 5:
                 raise FormatError(
                     f"mention line needs 'PMID start end text type', got {len(fields)} fields",

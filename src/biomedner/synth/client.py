@@ -111,6 +111,23 @@ class RateLimiter:
             await asyncio.sleep(start - now)
 
 
+def _os_cause(exc: BaseException) -> str:
+    """The operating system's reason under an httpx error ("[Errno 111] Connection refused"),
+    which httpx's own message ("All connection attempts failed") leaves out."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, OSError) and cause.errno is not None:
+            return (
+                ""
+                if str(cause.strerror) in str(exc)
+                else f" ([Errno {cause.errno}] {cause.strerror})"
+            )
+        cause = cause.__cause__ or cause.__context__
+    return ""
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after")
     if value is None:
@@ -227,7 +244,10 @@ class ChatClient:
                 last_kind, last_message = "timeout", f"request timed out ({type(exc).__name__})"
             except httpx.TransportError as exc:
                 last_kind = "connection_error"
-                last_message = f"cannot connect to {self.base_url}: {type(exc).__name__}: {exc}"
+                last_message = (
+                    f"cannot connect to {self.base_url}: {type(exc).__name__}: {exc}"
+                    f"{_os_cause(exc)}"
+                )
                 if isinstance(exc, httpx.ConnectError) and not self._reached:
                     # nothing listens there (refused, unknown host): minutes of retries would
                     # only hide it; a server that answered before and drops out is retried

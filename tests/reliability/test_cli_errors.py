@@ -245,3 +245,14 @@ def test_click_usage_errors_are_one_line_too():
     assert_user_error(
         invoke(["predict", "-m", "m", "-l", "x", "t", "--no-such-flag"]), "--no-such-flag"
     )
+
+
+# ------------------------------------------------------------------ finetune
+def test_finetune_bad_benchmark_and_output_folder(no_model_load, tmp_path):
+    args = ["finetune", "--model", "m", "--benchmark"]
+    assert_user_error(invoke([*args, "nope", "--out", tmp_path / "o"]), "--benchmark", "nope")
+    out = tmp_path / "a" / "b"
+    assert_user_error(invoke([*args, "ncbi_disease", "--out", out]), "--out")
+    assert_user_error(
+        invoke([*args, "ncbi_disease", "--out", tmp_path, "--threshold", "2"]), "--threshold"
+    )

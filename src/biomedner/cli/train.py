@@ -104,8 +104,16 @@ def finetune_command(
 ) -> None:
     """K-shot fine-tuning: sample K examples per type from the TRAIN split, fine-tune, score on
     TEST; report zero-shot -> K-shot per seed and the mean ± standard deviation over seeds."""
+    from biomedner.cli.options import check_output_dir, check_threshold
+    from biomedner.evaluation.benchmarks import get_benchmark
     from biomedner.training.fewshot import FewShotSettings, run_fewshot
 
+    check_output_dir(out, "--out")
+    check_threshold(threshold)
+    try:
+        get_benchmark(benchmark)
+    except BiomednerError as exc:
+        raise BiomednerError(f"--benchmark: {exc}") from None
     _progress_logging(quiet)
     try:
         report = run_fewshot(

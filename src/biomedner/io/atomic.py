@@ -43,6 +43,22 @@ def atomic_open(
         raise
 
 
+@contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary path beside ``path`` for a writer that wants a file name (``safetensors``'
+    ``save_file``); renamed over ``path`` when the block ends without an error."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        _keep_mode(target, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_text_atomic(path: str | os.PathLike[str], text: str, *, newline: str | None = "") -> None:
     """The whole of ``text`` as UTF-8, exactly (``newline=""``: no line-end translation)."""
     with atomic_open(path, newline=newline) as fh:

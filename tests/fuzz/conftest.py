@@ -4,6 +4,7 @@
 repeatable. ``long`` is for a hand run that searches much harder (minutes)::
 
     BIOMEDNER_FUZZ_PROFILE=long python -m pytest -q tests/fuzz
+    BIOMEDNER_FUZZ_PROFILE=long BIOMEDNER_FUZZ_EXAMPLES=300 python -m pytest -q tests/fuzz
 
 A failing example is printed by Hypothesis with a ``@reproduce_failure`` line to replay it.
 """
@@ -23,3 +24,10 @@ _SHARED = {
 settings.register_profile("ci", max_examples=10, derandomize=True, database=None, **_SHARED)
 settings.register_profile("long", max_examples=2000, **_SHARED)
 settings.load_profile(os.environ.get("BIOMEDNER_FUZZ_PROFILE", "ci"))
+if os.environ.get("BIOMEDNER_FUZZ_EXAMPLES"):
+    settings.register_profile(
+        "custom",
+        settings.get_profile(os.environ.get("BIOMEDNER_FUZZ_PROFILE", "ci")),
+        max_examples=int(os.environ["BIOMEDNER_FUZZ_EXAMPLES"]),
+    )
+    settings.load_profile("custom")

@@ -97,6 +97,10 @@ def test_convert_bad_option_values(tmp_path, flag, value):
     assert_user_error(invoke(["convert", PUBTATOR, tmp_path / "o.jsonl", flag, value]), flag)
 
 
+def test_convert_format_not_guessable_names_the_flag(tmp_path):
+    assert_user_error(invoke(["convert", PUBTATOR, tmp_path / "out.data"]), "DST", "--to")
+
+
 def test_convert_failure_leaves_the_previous_output(tmp_path, previous):
     # a tab inside an entity type cannot be written as PubTator: the write fails half way
     src = tmp_path / "in.jsonl"

@@ -8,7 +8,8 @@ import typer
 
 from biomedner.cli.app import app
 from biomedner.cli.options import check_choice, check_existing, check_output_dir, check_output_file
-from biomedner.corpora.io import guess_format
+from biomedner.corpora.io import FORMATS, guess_format
+from biomedner.errors import InputError
 
 
 @app.command("convert")
@@ -30,7 +31,7 @@ def convert_command(
     scheme: str | None = typer.Option(None, help="CoNLL tag scheme: iob2 or iob1."),
 ) -> None:
     """Read IN and write OUT; prints what had to be skipped or adapted."""
-    from biomedner.corpora import FORMATS, read_with_report, write
+    from biomedner.corpora import read_with_report, write
     from biomedner.corpora.conll import COLUMNS, SCHEMES
     from biomedner.corpora.spans import DISCONTINUOUS_POLICIES
 
@@ -44,7 +45,8 @@ def convert_command(
         if value is not None:
             check_choice(value, choices, flag)
     check_existing(src, "SRC")
-    out_format = to_format or guess_format(dst)
+    in_format = from_format or _guess(src, "SRC", "--from")
+    out_format = to_format or _guess(dst, "DST", "--to")
     if out_format == "brat":
         check_output_dir(dst, "DST")
     else:
@@ -54,7 +56,7 @@ def convert_command(
         for k, v in (("discontinuous", discontinuous), ("columns", columns), ("scheme", scheme))
         if v is not None
     }
-    docs, read_report = read_with_report(src, from_format, **options)
+    docs, read_report = read_with_report(src, in_format, **options)
     write_report = write(docs, dst, out_format)
     typer.echo(
         f"{read_report.documents} documents, {read_report.entities} entities: "
@@ -64,3 +66,13 @@ def convert_command(
     for what, report in (("read", read_report), ("write", write_report)):
         for key, n in sorted(report.counts.items()):
             typer.echo(f"  {what}: {key} = {n}", err=True)
+
+
+def _guess(path: Path, what: str, flag: str) -> str:
+    try:
+        return guess_format(path)
+    except InputError:
+        raise InputError(
+            f"{what} {str(path)!r}: cannot tell the format from the name; name it with {flag} "
+            f"({', '.join(FORMATS)})"
+        ) from None

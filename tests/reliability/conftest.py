@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from tests.model.conftest import bi, tiny_backbone, tiny_bi_dir, tiny_uni_dir, uni  # noqa: F401
@@ -17,3 +19,12 @@ def no_model_load(monkeypatch):
     monkeypatch.setattr("biomedner.model.NERModel.from_pretrained", boom)
     monkeypatch.setattr("biomedner.cli.evaluate.load_model", boom)
     monkeypatch.setattr("biomedner.modeling.init.init_model", boom)
+
+
+@pytest.fixture(autouse=True)
+def _restore_log_level():
+    """``train`` turns progress logging on for the process; keep it out of the next test."""
+    logger = logging.getLogger("biomedner")
+    level = logger.level
+    yield
+    logger.setLevel(level)

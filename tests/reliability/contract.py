@@ -4,6 +4,7 @@ on stderr, starting ``error:`` and naming the flag or file, and no traceback."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 from biomedner.cli.main import app
 
 runner = CliRunner()
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def invoke(args: list[str]):
@@ -22,14 +24,14 @@ def assert_user_error(result, *names: str) -> str:
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == 2, (result.exit_code, result.output)
     assert "Traceback" not in result.output
-    # a progress bar drawn before the failure may stand on its own line(s); nothing else may
-    lines = [
-        line
-        for line in result.stderr.splitlines()
-        if line.strip() and "%|" not in line.rsplit("\r", 1)[-1]
-    ]
+    # progress bars drawn before the failure may stand on their own lines; nothing else may
+    lines = []
+    for raw in result.stderr.splitlines():
+        parts = [_ANSI.sub("", part).strip() for part in raw.split("\r")]
+        parts = [part for part in parts if part and "%|" not in part]
+        lines.extend(parts)
     assert len(lines) == 1, result.stderr
-    line = lines[0].rsplit("\r", 1)[-1]
+    line = lines[0]
     assert line.startswith("error: "), line
     for name in names:
         assert name in line, (name, line)

@@ -39,7 +39,7 @@ def check_run(config: TrainConfig, *, resume: bool, overwrite: bool) -> None:
 
 
 def _check_sources(config: TrainConfig) -> None:
-    from biomedner.training.sources import _guard_test_path
+    from biomedner.training.sources import guard_test_path
 
     stages = config.stages
     if config.only_stages is not None:
@@ -60,4 +60,4 @@ def _check_sources(config: TrainConfig) -> None:
                         "the config file's folder)"
                     )
                 if isinstance(source, RecordsSource | CorpusSource):
-                    _guard_test_path(resolved, source.allow_test_file)
+                    guard_test_path(resolved, source.allow_test_file)

@@ -44,7 +44,7 @@ def normalize_label(
     return label
 
 
-def _guard_test_path(path: Path, allow_named: bool) -> None:
+def guard_test_path(path: Path, allow_named: bool) -> None:
     from biomedner.evaluation.test_splits import refuse_test_split
 
     # by content, whatever the name or location; allow_test_file never overrides this
@@ -116,7 +116,7 @@ def load_source(source: Source, config: TrainConfig) -> tuple[list[TrainingRecor
     info: dict[str, Any] = {"kind": source.kind}
     if isinstance(source, RecordsSource):
         path = config.resolve(source.path)
-        _guard_test_path(path, source.allow_test_file)
+        guard_test_path(path, source.allow_test_file)
         records = list(iter_records(path))
         info["path"] = str(path)
     elif isinstance(source, TeacherSource):
@@ -130,7 +130,7 @@ def load_source(source: Source, config: TrainConfig) -> tuple[list[TrainingRecor
         from biomedner.corpora import read_with_report
 
         path = config.resolve(source.path)
-        _guard_test_path(path, source.allow_test_file)
+        guard_test_path(path, source.allow_test_file)
         docs, report = read_with_report(path, source.format, **source.read_options)
         records = _from_documents(docs, f"corpus:{path.name}", counts)
         info["path"] = str(path)

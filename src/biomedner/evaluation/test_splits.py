@@ -19,7 +19,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from biomedner.errors import ConfigError
+from biomedner.errors import BiomednerError, ConfigError
 
 TEST_FILES = "benchmark_test_files.json"
 _BLOCK = 1 << 20
@@ -117,7 +117,7 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         data = build_test_files(argv[0])
-    except ConfigError as exc:
+    except BiomednerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     target = Path(__file__).with_name(TEST_FILES)

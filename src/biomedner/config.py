@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from biomedner.errors import CheckpointError
 
@@ -99,18 +99,19 @@ class ModelConfig(BaseModel):
     labels_encoder: str | None = Field(
         default=None, description="hub id or path of the label encoder (bi-encoder only)"
     )
-    hidden_size: int = Field(gt=0, description="working dimension D of the span head")
-    max_width: int = Field(default=DEFAULT_MAX_WIDTH, gt=0, description="longest span, in words")
-    max_len: int = Field(default=DEFAULT_MAX_LEN, gt=0, description="longest window, in words")
+    # strict: a JSON true or "two" must not become 1 or a traceback deep in model building
+    hidden_size: int = Field(gt=0, strict=True, description="working dimension D of the span head")
+    max_width: int = Field(default=DEFAULT_MAX_WIDTH, gt=0, strict=True, description="longest span, in words")
+    max_len: int = Field(default=DEFAULT_MAX_LEN, gt=0, strict=True, description="longest window, in words")
     dropout: float = Field(default=DEFAULT_DROPOUT, ge=0.0, lt=1.0)
     num_rnn_layers: int = Field(
-        default=DEFAULT_NUM_RNN_LAYERS, ge=0, description="BiLSTM layers (uni-encoder path)"
+        default=DEFAULT_NUM_RNN_LAYERS, ge=0, strict=True, description="BiLSTM layers (uni-encoder path)"
     )
-    embed_ent_token: bool = True
-    class_token_index: int = -1
+    embed_ent_token: bool = Field(default=True, strict=True)
+    class_token_index: int = Field(default=-1, strict=True)
     ent_token: str = "<<ENT>>"
     sep_token: str = "<<SEP>>"
-    vocab_size: int = -1
+    vocab_size: int = Field(default=-1, strict=True)
     words_splitter_type: WordSplitterType = "whitespace"
     span_mode: Literal["markerV0"] = "markerV0"
     subtoken_pooling: Literal["first"] = "first"
@@ -165,7 +166,7 @@ class ModelConfig(BaseModel):
         if data.get("labels_decoder"):
             raise CheckpointError(f"{source}: generative label decoders are not supported")
         if "num_rnn_layers" in data:
-            num_rnn_layers = int(data["num_rnn_layers"])
+            num_rnn_layers = data["num_rnn_layers"]
         else:
             # checkpoints written by gliner <= 0.2.17 say has_rnn instead
             num_rnn_layers = 1 if data.get("has_rnn", True) else 0
@@ -219,8 +220,12 @@ class ModelConfig(BaseModel):
                 labels_encoder_config=data.get("labels_encoder_config"),
                 passthrough=passthrough,
             )
+        except ValidationError as exc:
+            raise CheckpointError(
+                f"{source}: invalid model configuration: {_reasons(exc)}"
+            ) from None
         except ValueError as exc:
-            raise CheckpointError(f"{source}: invalid model configuration: {exc}") from exc
+            raise CheckpointError(f"{source}: invalid model configuration: {exc}") from None
 
     def to_gliner_dict(self) -> dict[str, Any]:
         """The ``gliner_config.json`` content: loadable by ``gliner`` and by :meth:`from_gliner_dict`."""
@@ -268,3 +273,14 @@ def _max_tokens(encoder_config: dict[str, Any]) -> int | None:
     # RoBERTa-style models reserve padding_idx + 1 positions
     offset = 2 if encoder_config.get("model_type") in {"roberta", "xlm-roberta", "camembert"} else 0
     return int(limit) - offset
+
+
+def _reasons(exc: ValidationError) -> str:
+    """``"max_width": true is not accepted (Input should be a valid integer)``, one per key."""
+    parts = []
+    for err in exc.errors(include_url=False):
+        key = ".".join(str(x) for x in err["loc"]) or "config"
+        value = err.get("input")
+        shown = "true" if value is True else "false" if value is False else repr(value)
+        parts.append(f"{key!r} = {shown} is not accepted ({err['msg']})")
+    return "; ".join(parts)

@@ -25,7 +25,11 @@ def put(tmp_path: Path, name: str, content: str) -> Path:
         ("9|t|Gout.\n8\t0\t4\tGout\tDisease\n", 2, r"document '8' inside document '9'"),
         ("9\t0\t4\tGout\tDisease\n", 1, r"before any 'PMID\|t\|title'"),
         ("9|t|Gout.\n9\tjunk\n", 2, r"got 2 field"),
-        ("9|t|Gout.\n9\t0\tfour\tGout\tDisease\n", 2, r"end offset 'four' is not an integer"),
+        (
+            "9|t|Gout.\n9\t0\tfour\tGout\tDisease\n",
+            2,
+            r"end offset 'four' is not a non-negative integer",
+        ),
         ("9|t|Gout.\n9\t0\t4\tGout\n", 2, r"mention line needs"),
     ],
 )
@@ -75,7 +79,7 @@ def test_bioc_json_errors(tmp_path: Path) -> None:
 def test_brat_errors(tmp_path: Path) -> None:
     put(tmp_path, "d.txt", "Anaemia in CKD.")
     put(tmp_path, "d.ann", "T1\tDisease 0 7\tAnaemia\nT2\tDisease 11 x\tCKD\n")
-    with pytest.raises(FormatError, match=r"d.ann:2: end offset 'x' is not an integer"):
+    with pytest.raises(FormatError, match=r"d.ann:2: end offset 'x' is not a non-negative integer"):
         read(tmp_path, "brat")
     put(tmp_path, "d.ann", "T1\tDisease 0 7\n")
     with pytest.raises(FormatError, match=r"d.ann:1: .*needs 3 tab-separated fields"):

@@ -111,7 +111,7 @@ def test_evaluate_reports_errors(cli_fake, mini_registry, mini_root: Path, tmp_p
     )
     assert res.exit_code == 2 and "unknown benchmark 'nope'" in res.output
     res = evaluate_cli("bad", tmp_path / "o", reg, mini_root, "--mode", "sideways")
-    assert res.exit_code == 2 and "mode must be one of" in res.output
+    assert res.exit_code == 2 and "--mode 'sideways' is not one of" in res.output
 
 
 def test_score_a_prediction_file(fake_model, mini_root: Path, tmp_path: Path) -> None:

@@ -8,7 +8,9 @@ from pathlib import Path
 import typer
 
 from biomedner.cli.app import app
+from biomedner.cli.options import check_output_file
 from biomedner.errors import BiomednerError
+from biomedner.io.atomic import write_text_atomic
 
 
 @app.command("compare")
@@ -23,6 +25,9 @@ def compare_command(
     """Per-benchmark F1 differences (A - B) with approximate-randomisation and paired-bootstrap
     p-values, over the same documents."""
     from biomedner.evaluation import EvalReport, compare_reports
+
+    if out is not None:
+        check_output_file(out, "--out")
     from biomedner.evaluation.markdown import comparison_markdown
 
     try:
@@ -38,5 +43,5 @@ def compare_command(
         raise typer.Exit(2) from None
     typer.echo(comparison_markdown(result))
     if out is not None:
-        out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        write_text_atomic(out, json.dumps(result, indent=1) + "\n")
         typer.echo(f"wrote {out}", err=True)

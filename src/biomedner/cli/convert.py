@@ -7,13 +7,15 @@ from pathlib import Path
 import typer
 
 from biomedner.cli.app import app
-from biomedner.errors import BiomednerError
+from biomedner.cli.options import check_choice, check_existing, check_output_dir, check_output_file
+from biomedner.corpora.io import FORMATS, guess_format
+from biomedner.errors import InputError
 
 
 @app.command("convert")
 def convert_command(
-    src: Path = typer.Argument(..., help="Input file (a folder for brat)."),
-    dst: Path = typer.Argument(..., help="Output file (a folder for brat)."),
+    src: Path = typer.Argument(..., metavar="SRC", help="Input file (a folder for brat)."),
+    dst: Path = typer.Argument(..., metavar="DST", help="Output file (a folder for brat)."),
     from_format: str | None = typer.Option(
         None,
         "--from",
@@ -30,18 +32,32 @@ def convert_command(
 ) -> None:
     """Read IN and write OUT; prints what had to be skipped or adapted."""
     from biomedner.corpora import read_with_report, write
+    from biomedner.corpora.conll import COLUMNS, SCHEMES
+    from biomedner.corpora.spans import DISCONTINUOUS_POLICIES
 
+    for flag, value, choices in (
+        ("--from", from_format, FORMATS),
+        ("--to", to_format, FORMATS),
+        ("--discontinuous", discontinuous, DISCONTINUOUS_POLICIES),
+        ("--columns", columns, COLUMNS),
+        ("--scheme", scheme, SCHEMES),
+    ):
+        if value is not None:
+            check_choice(value, choices, flag)
+    check_existing(src, "SRC")
+    in_format = from_format or _guess(src, "SRC", "--from")
+    out_format = to_format or _guess(dst, "DST", "--to")
+    if out_format == "brat":
+        check_output_dir(dst, "DST")
+    else:
+        check_output_file(dst, "DST")
     options = {
         k: v
         for k, v in (("discontinuous", discontinuous), ("columns", columns), ("scheme", scheme))
         if v is not None
     }
-    try:
-        docs, read_report = read_with_report(src, from_format, **options)
-        write_report = write(docs, dst, to_format)
-    except BiomednerError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    docs, read_report = read_with_report(src, in_format, **options)
+    write_report = write(docs, dst, out_format)
     typer.echo(
         f"{read_report.documents} documents, {read_report.entities} entities: "
         f"{read_report.format} -> {write_report.format} ({dst})",
@@ -50,3 +66,13 @@ def convert_command(
     for what, report in (("read", read_report), ("write", write_report)):
         for key, n in sorted(report.counts.items()):
             typer.echo(f"  {what}: {key} = {n}", err=True)
+
+
+def _guess(path: Path, what: str, flag: str) -> str:
+    try:
+        return guess_format(path)
+    except InputError:
+        raise InputError(
+            f"{what} {str(path)!r}: cannot tell the format from the name; name it with {flag} "
+            f"({', '.join(FORMATS)})"
+        ) from None

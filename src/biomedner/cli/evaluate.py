@@ -8,14 +8,18 @@ from typing import Any
 import typer
 
 from biomedner.cli.app import app
-from biomedner.errors import BiomednerError
+from biomedner.cli.options import check_choice, check_device, check_output_dir, check_threshold
+from biomedner.errors import BiomednerError, InputError
+from biomedner.types import DECODE_MODES
 
 
 def load_model(path_or_hub_id: str, device: str) -> Any:
     """The model the command evaluates (a seam tests replace with a fake model)."""
+    from biomedner.io.quiet import quiet_transformers
     from biomedner.model import NERModel
 
-    return NERModel.from_pretrained(path_or_hub_id, device=device)
+    with quiet_transformers():
+        return NERModel.from_pretrained(path_or_hub_id, device=device)
 
 
 def _floats(text: str) -> list[float]:
@@ -63,11 +67,29 @@ def evaluate_command(
 ) -> None:
     """Score a model on registered benchmarks; writes predictions, report.json/.md, f1.png."""
     from biomedner.evaluation import BootstrapConfig, evaluate
-    from biomedner.evaluation.benchmarks import load_registry
+    from biomedner.evaluation.benchmarks import get_benchmark, load_registry
     from biomedner.evaluation.harness import DEFAULT_THRESHOLDS
     from biomedner.evaluation.markdown import report_markdown
 
     names = [b.strip() for b in benchmarks.split(",") if b.strip()]
+    # options first: a model load takes seconds to minutes
+    check_output_dir(out, "--out")
+    check_threshold(threshold)
+    if mode is not None:
+        check_choice(mode, DECODE_MODES, "--mode")
+    device = check_device(device)
+    for name in names:
+        try:
+            spec = get_benchmark(name, load_registry(registry) if registry is not None else None)
+        except InputError as exc:
+            raise InputError(f"--benchmarks: {exc}") from None
+        for flag, s in [("--split", split)] + (
+            [("--tune-split", tune_split)] if find_threshold else []
+        ):
+            if s not in spec.splits:
+                raise InputError(f"{flag} {s!r}: benchmark {name!r} has splits {list(spec.splits)}")
+    if not names:
+        raise InputError("--benchmarks is empty; name registered benchmarks, e.g. ncbi_disease")
     try:
         reg = load_registry(registry) if registry is not None else None
         ner = load_model(model, device)

@@ -10,7 +10,7 @@ import typer
 
 from biomedner.cli.app import app
 from biomedner.config import DEFAULT_MAX_LEN, DEFAULT_MAX_WIDTH
-from biomedner.errors import BiomednerError
+from biomedner.errors import InputError
 
 
 @app.command("init-model")
@@ -18,7 +18,9 @@ def init_model_command(
     backbone: Annotated[
         str, typer.Argument(help="text encoder: hub id or local HF model directory")
     ],
-    out: Annotated[Path, typer.Argument(help="directory to write the checkpoint to")],
+    out: Annotated[
+        Path, typer.Argument(metavar="OUT", help="directory to write the checkpoint to")
+    ],
     labels_encoder: Annotated[
         str | None, typer.Option(help="label encoder for a bi-encoder (hub id or directory)")
     ] = None,
@@ -33,20 +35,24 @@ def init_model_command(
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Write a new, untrained checkpoint on a pretrained encoder (a starting point for training)."""
+    from biomedner.cli.options import check_choice, check_output_dir
+    from biomedner.io.quiet import quiet_transformers
     from biomedner.model import NERModel
 
+    check_choice(splitter, ("whitespace", "biomedical"), "--splitter")
+    check_output_dir(out, "OUT")
     try:
-        model = NERModel.from_backbone(
-            backbone,
-            labels_encoder=labels_encoder,
-            hidden_size=hidden_size,
-            max_width=max_width,
-            max_len=max_len,
-            words_splitter_type=splitter,  # type: ignore[arg-type]
-            seed=seed,
-        )
-        model.save_pretrained(out)
-    except (BiomednerError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        with quiet_transformers():
+            model = NERModel.from_backbone(
+                backbone,
+                labels_encoder=labels_encoder,
+                hidden_size=hidden_size,
+                max_width=max_width,
+                max_len=max_len,
+                words_splitter_type=splitter,  # type: ignore[arg-type]
+                seed=seed,
+            )
+            model.save_pretrained(out)
+    except ValueError as exc:  # a bad width or size from the model builder
+        raise InputError(str(exc)) from None
     typer.echo(f"wrote {model.config.architecture} checkpoint to {out}")

@@ -4,39 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated, Any
 
 import typer
 
 from biomedner.cli.app import app
-from biomedner.errors import BiomednerError, FormatError, InputError
+from biomedner.cli.inputs import check_unicode, read_inputs
+from biomedner.cli.options import (
+    check_choice,
+    check_device,
+    check_output_file,
+    check_threshold,
+)
+from biomedner.errors import InputError
 from biomedner.types import DECODE_MODES
 
-
-def _read_inputs(source: str) -> tuple[str, list[tuple[str, str]]]:
-    """-> (kind, [(id, text)]). A path ending .jsonl is read as records, any other existing
-    file as one text; anything else is the text itself."""
-    path = Path(source)
-    if len(source) < 4096 and path.is_file():
-        if path.suffix.lower() in {".jsonl", ".ndjson"}:
-            return "jsonl", list(_read_jsonl(path))
-        return "file", [(path.stem, path.read_text(encoding="utf-8"))]
-    return "text", [("text", source)]
-
-
-def _read_jsonl(path: Path) -> Iterator[tuple[str, str]]:
-    from biomedner.io.jsonl import iter_jsonl, require_str
-
-    seen: set[str] = set()
-    for line_no, record in iter_jsonl(path):
-        text = require_str(record, "text", path, line_no)
-        doc_id = str(record.get("id", line_no))
-        if doc_id in seen:
-            raise FormatError(f"id {doc_id!r} appears twice", str(path), line_no)
-        seen.add(doc_id)
-        yield doc_id, text
+PRECISIONS = ("fp32", "bf16", "fp16")
 
 
 @app.command("predict")
@@ -63,39 +47,82 @@ def predict_command(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 8,
     precision: Annotated[str, typer.Option(help="fp32, or bf16/fp16 autocast (GPU)")] = "fp32",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="JSONL file (default: stdout)")
+        Path | None,
+        typer.Option("--output", "-o", help="JSONL file, written when every text is done"),
     ] = None,
 ) -> None:
     """Find entities; writes one JSON line per input text: {"id", "entities": [...]}."""
+    # every option and the input are checked before the model loads (seconds to minutes)
+    check_choice(precision, PRECISIONS, "--precision")
+    check_choice(mode, DECODE_MODES, "--mode")
+    check_threshold(threshold)
+    device = check_device(device)
+    if output is not None:
+        check_output_file(output, "--output")
+    label_list = _labels_option(labels, labels_file)
+    inputs = read_inputs(input)
+
+    from biomedner.io.quiet import quiet_transformers
     from biomedner.model import NERModel
 
-    if precision not in {"fp32", "bf16", "fp16"}:
-        raise typer.BadParameter("choose fp32, bf16 or fp16", param_hint="--precision")
-    if mode not in DECODE_MODES:
-        raise typer.BadParameter(f"choose one of {', '.join(DECODE_MODES)}", param_hint="--mode")
-    try:
-        label_list = _labels_option(labels, labels_file)
-        kind, records = _read_inputs(input)
+    with quiet_transformers():
         ner = NERModel.from_pretrained(model, device=device)
-        out = output.open("w", encoding="utf-8") if output else sys.stdout
-        try:
-            _run(
-                ner,
-                records,
-                label_list,
-                threshold,
-                mode,
-                batch_size,
-                out,
-                show=kind == "jsonl",
-                precision=precision,
+    run = dict(
+        ner=ner,
+        records=inputs.records,
+        labels=label_list,
+        threshold=threshold,
+        mode=mode,
+        batch_size=batch_size,
+        show=inputs.kind == "jsonl",
+        precision=precision,
+    )
+    if output is None:
+        _run(out=sys.stdout, **run)
+        return
+    from biomedner.io.atomic import atomic_open
+
+    # the previous file stays until every text is done; a failure leaves it untouched
+    with atomic_open(output) as out:
+        _run(out=out, **run)
+
+
+def _run(
+    *,
+    ner: Any,
+    records: list[tuple[str, str]],
+    labels: list[str] | dict[str, str],
+    threshold: float,
+    mode: str,
+    batch_size: int,
+    out: IO[str],
+    show: bool,
+    precision: str,
+) -> None:
+    import torch
+    from tqdm import tqdm
+
+    autocast = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    chunk = max(batch_size * 8, 64)
+    bar = tqdm(total=len(records), unit="text", disable=not show, file=sys.stderr)
+    try:
+        for i in range(0, len(records), chunk):
+            part = records[i : i + chunk]
+            results = ner.predict_batch(
+                [text for _, text in part],
+                labels,
+                threshold=threshold,
+                mode=mode,
+                batch_size=batch_size,
+                autocast_dtype=autocast,
             )
-        finally:
-            if output:
-                out.close()
-    except BiomednerError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+            for (doc_id, _), entities in zip(part, results, strict=True):
+                row = {"id": doc_id, "entities": [e.to_dict() for e in entities]}
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.flush()
+            bar.update(len(part))
+    finally:
+        bar.close()  # ends the bar's line, so an error message starts a line of its own
 
 
 def _labels_option(labels: str | None, labels_file: Path | None) -> list[str] | dict[str, str]:
@@ -105,7 +132,11 @@ def _labels_option(labels: str | None, labels_file: Path | None) -> list[str] | 
     if labels is not None:
         label_list = [part.strip() for part in labels.split(",") if part.strip()]
         if not label_list:
-            raise InputError("--labels is empty")
+            raise InputError(
+                "--labels is empty; give comma-separated labels, e.g. -l disease,drug"
+            )
+        for label in label_list:
+            check_unicode(label, "--labels", None)
         return label_list
     from biomedner.labels import normalize_labels
 
@@ -121,6 +152,11 @@ def _labels_option(labels: str | None, labels_file: Path | None) -> list[str] | 
             f"--labels-file {labels_file} must hold a JSON list of labels or an object "
             '{"label": "description"}'
         )
+    items = data.items() if isinstance(data, dict) else [(x, "") for x in data]
+    for key, value in items:
+        for part in (key, value):
+            if isinstance(part, str):
+                check_unicode(part, "--labels-file", None)
     try:
         normalize_labels(data)
     except InputError as exc:

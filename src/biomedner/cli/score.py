@@ -8,7 +8,9 @@ from pathlib import Path
 import typer
 
 from biomedner.cli.app import app
-from biomedner.errors import BiomednerError, InputError
+from biomedner.cli.options import check_existing, check_output_file
+from biomedner.corpora._util import read_text
+from biomedner.errors import InputError
 
 
 @app.command("score")
@@ -18,7 +20,9 @@ def score_command(
     ),
     pred: Path = typer.Option(..., "--pred", "-p", help="Prediction corpus file/folder."),
     gold_format: str | None = typer.Option(None, help="Format of --gold (default: guessed)."),
-    pred_format: str | None = typer.Option(None, help="Format of --pred (default: guessed)."),
+    pred_format: str | None = typer.Option(
+        None, help="Format of --pred: a corpus format, or 'predict' (default: guessed)."
+    ),
     benchmark: str | None = typer.Option(
         None, help="Map gold raw types with this registered benchmark's label map."
     ),
@@ -33,33 +37,45 @@ def score_command(
     seed: int = typer.Option(0, help="Seed of the bootstrap."),
     data_root: Path | None = typer.Option(None, help="Benchmark data folder for BENCHMARK:SPLIT."),
 ) -> None:
-    """Strict, relaxed and boundary P/R/F1 (micro, macro, per type) with 95% bootstrap CIs."""
+    """Strict, relaxed and boundary P/R/F1 (micro, macro, per type) with 95% bootstrap CIs.
+    --pred takes any corpus file, or the JSONL that ``biomedner predict`` writes (texts are then
+    taken from the gold documents with the same ids)."""
     from biomedner.evaluation.score_files import score_files
 
-    try:
-        mapping = None
-        if label_map is not None:
-            mapping = json.loads(label_map.read_text(encoding="utf-8"))
-            if not isinstance(mapping, dict):
-                raise InputError(f"{label_map}: the label map must be a JSON object")
-        report = score_files(
-            gold,
-            pred,
-            gold_format=gold_format,
-            pred_format=pred_format,
-            benchmark=benchmark,
-            label_map=mapping,
-            allow_missing=allow_missing,
-            n_resamples=bootstrap,
-            seed=seed,
-            data_root=data_root,
-        )
-    except (BiomednerError, json.JSONDecodeError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    check_existing(pred, "--pred")
+    if out is not None:
+        check_output_file(out, "--out")
+    if bootstrap < 0:
+        raise InputError(f"--bootstrap {bootstrap} is negative; give 0 (no intervals) or more")
+    mapping = None
+    if label_map is not None:
+        check_existing(label_map, "--label-map", kind="file")
+        try:
+            mapping = json.loads(read_text(label_map))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"--label-map {str(label_map)!r}: not valid JSON ({exc})") from None
+        if not isinstance(mapping, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+        ):
+            raise InputError(
+                f"--label-map {str(label_map)!r}: give a JSON object of gold type -> label string"
+            )
+    report = score_files(
+        gold,
+        pred,
+        gold_format=gold_format,
+        pred_format=pred_format,
+        benchmark=benchmark,
+        label_map=mapping,
+        allow_missing=allow_missing,
+        n_resamples=bootstrap,
+        seed=seed,
+        data_root=data_root,
+    )
     from biomedner.evaluation.markdown import report_markdown
 
-    typer.echo(report_markdown(report))
     if out is not None:
         report.to_json(out)
+    typer.echo(report_markdown(report))
+    if out is not None:
         typer.echo(f"wrote {out}", err=True)

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from biomedner.cli.app import app
+from biomedner.cli.options import check_existing, check_output_file
 from biomedner.errors import BiomednerError, ConfigError
 
 synth_app = typer.Typer(
@@ -178,6 +179,9 @@ def annotate_command(
     """Annotate texts with a teacher (or student) LLM; rerun to resume."""
     from biomedner.synth.annotate import AnnotateConfig, annotate_file
 
+    check_existing(texts, "TEXTS", kind="file")
+    check_output_file(out, "--out")
+
     try:
         data = _read_config_file(config)
         llm = data.setdefault("llm", {})
@@ -210,7 +214,14 @@ def annotate_command(
         report["counts"],
         ["texts", "cached_at_start", "annotated", "written", "failed_ids", "client_requests"],
     )
-    if report["counts"].get("failed_ids"):
+    failed = report["counts"].get("failed_ids", 0)
+    if failed and not report["counts"].get("written"):
+        # nothing came back: a zero exit status would let a pipeline go on with no data
+        raise _fail(
+            f"no text was annotated: all {failed} failed (reasons in "
+            f"{out.with_name(report['output']['failed_list'])}); rerun to retry"
+        )
+    if failed:
         typer.echo(
             f"failed texts are listed in {report['output']['failed_list']}; rerun to retry",
             err=True,

@@ -25,7 +25,10 @@ def _progress_logging(quiet: bool) -> None:
 @app.command("train")
 def train_command(
     config: Annotated[
-        Path, typer.Argument(help="training recipe (TOML), e.g. configs/tiny_debug.toml")
+        Path,
+        typer.Argument(
+            metavar="CONFIG", help="training recipe (TOML), e.g. configs/tiny_debug.toml"
+        ),
     ],
     set_: Annotated[
         list[str] | None,
@@ -39,17 +42,28 @@ def train_command(
     resume_from: Annotated[
         Path | None, typer.Option(help="continue from this checkpoint directory")
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="replace the run already in output_dir")
+    ] = False,
     quiet: Annotated[bool, typer.Option(help="no progress bar or progress logging")] = False,
 ) -> None:
     """Train a span NER model through the stages of a recipe; see docs/training.md.
 
     Multi-process data parallel: torchrun --nproc_per_node N -m biomedner.cli.main train CONFIG"""
+    from biomedner.cli.options import check_existing
+    from biomedner.io.quiet import quiet_transformers
     from biomedner.training import load_config, train
+    from biomedner.training.preflight import check_run
 
     _progress_logging(quiet)
+    check_existing(config, "CONFIG", kind="file")
+    if resume_from is not None:
+        check_existing(resume_from, "--resume-from", kind="dir")
     try:
         cfg = load_config(config, list(set_ or ()))
-        result = train(cfg, resume=resume_from if resume_from is not None else resume)
+        check_run(cfg, resume=resume or resume_from is not None, overwrite=overwrite)
+        with quiet_transformers():
+            result = train(cfg, resume=resume_from if resume_from is not None else resume)
     except BiomednerError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -90,8 +104,16 @@ def finetune_command(
 ) -> None:
     """K-shot fine-tuning: sample K examples per type from the TRAIN split, fine-tune, score on
     TEST; report zero-shot -> K-shot per seed and the mean ± standard deviation over seeds."""
+    from biomedner.cli.options import check_output_dir, check_threshold
+    from biomedner.evaluation.benchmarks import get_benchmark
     from biomedner.training.fewshot import FewShotSettings, run_fewshot
 
+    check_output_dir(out, "--out")
+    check_threshold(threshold)
+    try:
+        get_benchmark(benchmark)
+    except BiomednerError as exc:
+        raise BiomednerError(f"--benchmark: {exc}") from None
     _progress_logging(quiet)
     try:
         report = run_fewshot(

@@ -14,12 +14,21 @@ def read_text(path: Path) -> str:
     """The file's exact characters. ``newline=''`` keeps ``\\r`` so offsets that count it (brat
     files with CRLF line ends) stay valid."""
     try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            return fh.read()
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", str(path)) from exc
+        with open(path, "rb") as fh:
+            data = fh.read()
     except OSError as exc:
         raise FormatError(f"cannot read file: {exc.strerror}", str(path)) from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        hint = ""
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            hint = "; the file looks like UTF-16: save it as UTF-8"
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise FormatError(
+            f"not valid UTF-8 ({exc.reason} at byte {column} of the line){hint}", str(path), line
+        ) from None
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -29,10 +38,11 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
 
 
 def parse_int(value: str, what: str, path: Path, line: int) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise FormatError(f"{what} {value!r} is not an integer", str(path), line) from None
+    """A non-negative offset written in ASCII digits only: int() would also take " 12", "1_0"
+    and non-ASCII digits, which no corpus format means."""
+    if not (value.isascii() and value.isdigit()):
+        raise FormatError(f"{what} {value!r} is not a non-negative integer", str(path), line)
+    return int(value)
 
 
 def checked_entity(

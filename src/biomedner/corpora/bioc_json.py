@@ -11,6 +11,7 @@ from biomedner.corpora.bioc import document_from_bioc, document_to_bioc
 from biomedner.corpora.document import Document
 from biomedner.corpora.report import ReadReport
 from biomedner.errors import FormatError
+from biomedner.io.atomic import atomic_open
 
 
 def read_bioc_json(
@@ -43,6 +44,6 @@ def write_bioc_json(docs: list[Document], path: Path, report: ReadReport) -> Non
     }
     report.documents += len(docs)
     report.entities += sum(len(d.entities) for d in docs)
-    with open(path, "w", encoding="utf-8", newline="") as fh:
+    with atomic_open(path, newline="") as fh:
         json.dump(collection, fh, ensure_ascii=False, indent=1)
         fh.write("\n")

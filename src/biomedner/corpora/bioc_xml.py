@@ -11,6 +11,7 @@ from biomedner.corpora.bioc import document_from_bioc, document_to_bioc
 from biomedner.corpora.document import Document
 from biomedner.corpora.report import ReadReport
 from biomedner.errors import FormatError
+from biomedner.io.atomic import atomic_open
 
 
 def _infons(el: ET.Element) -> dict[str, str]:
@@ -57,6 +58,8 @@ def read_bioc_xml(
     except ET.ParseError as exc:
         line, _col = exc.position
         raise FormatError(f"XML is not well formed: {exc.msg}", str(path), line) from None
+    except LookupError as exc:  # an encoding name in the XML declaration Python does not know
+        raise FormatError(f"XML declares an unknown encoding ({exc})", str(path), 1) from None
     if root.tag != "collection":
         raise FormatError(f"root element is <{root.tag}>, expected <collection>", str(path), 1)
     return [
@@ -150,7 +153,7 @@ def write_bioc_xml(docs: list[Document], path: Path, report: ReadReport) -> None
         report.entities += len(doc.entities)
     _check_xml_chars(docs, path)
     body = ET.tostring(root, encoding="unicode")
-    with open(path, "w", encoding="utf-8", newline="") as fh:
+    with atomic_open(path, newline="") as fh:
         fh.write("<?xml version='1.0' encoding='UTF-8'?>")
         fh.write('<!DOCTYPE collection SYSTEM "BioC.dtd">')
         fh.write(body)

@@ -21,6 +21,7 @@ from biomedner.corpora.document import Document
 from biomedner.corpora.report import ReadReport
 from biomedner.corpora.spans import resolve_fragments
 from biomedner.errors import FormatError
+from biomedner.io.atomic import atomic_open
 from biomedner.types import Entity
 
 MismatchPolicy = Literal["error", "skip"]
@@ -228,9 +229,9 @@ def write_brat(docs: list[Document], path: Path, report: ReadReport) -> None:
                 lines.append(f"N{n_norm}\tReference T{i} {ref}\t{surface}")
             if e.score is not None:
                 report.add("scores_dropped")
-        with open(path / f"{doc.id}.txt", "w", encoding="utf-8", newline="") as fh:
+        with atomic_open(path / f"{doc.id}.txt", newline="") as fh:
             fh.write(doc.text)
-        with open(path / f"{doc.id}.ann", "w", encoding="utf-8", newline="") as fh:
+        with atomic_open(path / f"{doc.id}.ann", newline="") as fh:
             fh.write("".join(line + "\n" for line in lines))
         report.documents += 1
         report.entities += len(doc.entities)

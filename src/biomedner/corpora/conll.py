@@ -19,7 +19,8 @@ from pathlib import Path
 from biomedner.corpora._util import iter_lines
 from biomedner.corpora.document import Document
 from biomedner.corpora.report import ReadReport
-from biomedner.errors import FormatError
+from biomedner.errors import FormatError, InputError
+from biomedner.io.atomic import atomic_open
 from biomedner.types import Entity
 
 _TAG = re.compile(r"^(?:O|[BIES]-.+)$")
@@ -58,20 +59,27 @@ def _tag_column(sentences: list[list[tuple[int, list[str]]]], columns: str, path
     if columns == "tag-token":
         return 0
     if columns != "auto":
-        raise ValueError(f"columns must be one of {COLUMNS}, got {columns!r}")
+        raise InputError(f"columns must be one of {COLUMNS}, got {columns!r}")
     last_ok = first_ok = True
+    decided_at = None  # the line that ruled out the second of the two columns
     for sent in sentences:
-        for _, f in sent:
+        for lineno, f in sent:
             last_ok = last_ok and bool(_TAG.match(f[-1]))
             first_ok = first_ok and bool(_TAG.match(f[0]))
-        if not (last_ok or first_ok):
+            if not (last_ok or first_ok):
+                decided_at = lineno
+                break
+        if decided_at is not None:
             break
     if last_ok:
         return -1
     if first_ok:
         return 0
     raise FormatError(
-        "neither the first nor the last column holds only tags (O, B-X, I-X)", str(path)
+        "neither the first nor the last column holds only tags (O, B-X, I-X) up to this line "
+        "(choose the tag column with --columns token-tag or tag-token)",
+        str(path),
+        decided_at,
     )
 
 
@@ -84,7 +92,7 @@ def read_conll(
     id_prefix: str | None = None,
 ) -> list[Document]:
     if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+        raise InputError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
     sentences = _rows(path, report)
     tag_col = _tag_column(sentences, columns, path)
     tok_col = 1 if tag_col == 0 else 0
@@ -187,7 +195,7 @@ def write_conll(docs: list[Document], path: Path, report: ReadReport) -> None:
         out.append("")
         report.documents += 1
         report.entities += len(ents)
-    with open(path, "w", encoding="utf-8", newline="") as fh:
+    with atomic_open(path, newline="") as fh:
         fh.write("\n".join(out) + ("\n" if out else ""))
 
 

@@ -17,6 +17,7 @@ from biomedner.corpora.conll import split_tokens
 from biomedner.corpora.document import Document
 from biomedner.corpora.report import ReadReport
 from biomedner.errors import FormatError
+from biomedner.io.atomic import atomic_open
 from biomedner.types import Entity
 
 
@@ -107,6 +108,6 @@ def write_gliner(docs: list[Document], path: Path, report: ReadReport) -> None:
     report.entities += sum(len(d.entities) for d in docs)
     if any(e.score is not None for d in docs for e in d.entities):
         report.add("scores_dropped")
-    with open(path, "w", encoding="utf-8", newline="") as fh:
+    with atomic_open(path, newline="") as fh:
         json.dump(records, fh, ensure_ascii=False)
         fh.write("\n")

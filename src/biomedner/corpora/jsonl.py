@@ -10,6 +10,7 @@ from biomedner.corpora._util import read_text
 from biomedner.corpora.document import Document
 from biomedner.corpora.report import ReadReport
 from biomedner.errors import FormatError, InputError
+from biomedner.io.atomic import atomic_open
 
 _KEYS = {"id", "text", "entities", "passages", "metadata"}
 _ENTITY_KEYS = {"start", "end", "text", "label", "score", "ids"}
@@ -56,7 +57,7 @@ def document_from_line(line: str, path: Path, lineno: int) -> Document:
 
 
 def write_jsonl(docs: list[Document], path: Path, report: ReadReport) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as fh:
+    with atomic_open(path, newline="") as fh:
         for d in docs:
             fh.write(json.dumps(d.to_dict(), ensure_ascii=False) + "\n")
             report.documents += 1

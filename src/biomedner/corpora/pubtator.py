@@ -18,10 +18,12 @@ from biomedner.corpora._util import checked_entity, iter_lines, parse_int, singl
 from biomedner.corpora.document import Document, Passage
 from biomedner.corpora.report import ReadReport
 from biomedner.errors import FormatError
+from biomedner.io.atomic import write_text_atomic
 from biomedner.types import Entity
 
 _PASSAGE = re.compile(r"^([^|\t]+)\|([A-Za-z])\|(.*)$")
 _TYPES = {"t": "title", "a": "abstract"}
+_NUMBER_LIKE = re.compile(r"^\s*[-+.]?\d")
 _LETTERS = {v: k for k, v in _TYPES.items()}
 
 
@@ -75,8 +77,9 @@ def iter_pubtator(
                 str(path),
                 lineno,
             )
-        # a numeric second field marks a mention line; relation lines have a type name there
-        if fields[1].isdigit():
+        # a second field that starts like a number marks a mention line (relation lines have a
+        # type name there); "12a" or "-3" is a broken offset, an error, not a relation line
+        if len(fields) > 1 and _NUMBER_LIKE.match(fields[1]):
             if len(fields) < 5:
                 raise FormatError(
                     f"mention line needs 'PMID start end text type', got {len(fields)} fields",
@@ -184,4 +187,4 @@ def write_pubtator(docs: list[Document], path: Path, report: ReadReport) -> None
         out.append("")
         report.documents += 1
         report.entities += len(doc.entities)
-    path.write_text("\n".join(out) + ("\n" if out else ""), encoding="utf-8", newline="")
+    write_text_atomic(path, "\n".join(out) + ("\n" if out else ""))

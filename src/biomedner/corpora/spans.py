@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from biomedner.corpora.report import ReadReport
-from biomedner.errors import FormatError
+from biomedner.errors import FormatError, InputError
 
 DiscontinuousPolicy = Literal["error", "fragments", "merge", "skip"]
 DISCONTINUOUS_POLICIES: tuple[str, ...] = ("error", "fragments", "merge", "skip")
@@ -29,12 +29,12 @@ def resolve_fragments(
     if len(fragments) == 1:
         return fragments
     if policy not in DISCONTINUOUS_POLICIES:
-        raise ValueError(f"unknown discontinuous policy {policy!r}; use {DISCONTINUOUS_POLICIES}")
+        raise InputError(f"unknown discontinuous policy {policy!r}; use {DISCONTINUOUS_POLICIES}")
     note = f"{path}:{line}: {where}: discontinuous annotation {fragments} ({policy})"
     if policy == "error":
         raise FormatError(
             f"{where}: discontinuous annotation with fragments {fragments}; choose how to read it "
-            f"with discontinuous={DISCONTINUOUS_POLICIES[1:]}",
+            f"with --discontinuous (discontinuous= in Python): {', '.join(DISCONTINUOUS_POLICIES[1:])}",
             str(path),
             line,
         )

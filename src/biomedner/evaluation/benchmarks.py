@@ -169,7 +169,8 @@ def _split_files(root: Path, spec: SplitSpec) -> list[Path]:
             out.append(p)
         else:
             raise BenchmarkDataError(
-                f"{p} is missing; set the data root with data_root=... or ${DATA_ENV}"
+                f"{p} is missing; set the data root with --data-root (data_root= in Python) or "
+                f"${DATA_ENV}"
             )
     return out
 
@@ -280,7 +281,7 @@ def load_benchmark(
         raise BenchmarkDataError(
             f"benchmark {name!r} split {split!r} under {root} has sha256 {digest}, but the "
             f"registry expects {expected}: the data differ from the registered version "
-            "(pass verify=False / --no-verify to evaluate anyway; the report records the hash)"
+            "(--no-verify, verify=False in Python, evaluates anyway; the report records the hash)"
         )
     docs, report = _read_pool(root, tuple(sspec.files), spec, digest)
     counts: dict[str, int] = {"raw_mentions": sum(len(d.entities) for d in docs)}

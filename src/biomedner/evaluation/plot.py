@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from biomedner.evaluation.report import EvalReport
+from biomedner.io.atomic import atomic_open
 
 
 def plot_f1(report: EvalReport, path: str | Path) -> Path:
@@ -38,5 +39,6 @@ def plot_f1(report: EvalReport, path: str | Path) -> Path:
     ax.legend(fontsize=8)
     fig.tight_layout()
     out = Path(path)
-    fig.savefig(out, format="png")
+    with atomic_open(out, "wb") as fh:
+        fig.savefig(fh, format="png")
     return out

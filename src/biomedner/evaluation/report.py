@@ -16,6 +16,7 @@ from typing import Any
 
 from biomedner.errors import FormatError
 from biomedner.evaluation.metrics import MATCHING_DEFINITIONS
+from biomedner.io.atomic import write_text_atomic
 
 SCHEMA_VERSION = 1
 PRIMARY = {"matching": "strict", "average": "micro", "metric": "f1"}
@@ -55,7 +56,7 @@ class EvalReport:
         )
 
     def to_json(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
+        write_text_atomic(path, json.dumps(self.to_dict(), indent=1) + "\n")
 
     @classmethod
     def from_json(cls, path: str | Path) -> EvalReport:
@@ -82,7 +83,7 @@ class EvalReport:
         out.mkdir(parents=True, exist_ok=True)
         paths = {"json": out / "report.json", "markdown": out / "report.md"}
         self.to_json(paths["json"])
-        paths["markdown"].write_text(report_markdown(self), encoding="utf-8")
+        write_text_atomic(paths["markdown"], report_markdown(self))
         if plot:
             from biomedner.evaluation.plot import plot_f1
 

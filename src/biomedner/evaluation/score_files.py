@@ -12,6 +12,7 @@ from biomedner.corpora import Document, read_with_report
 from biomedner.errors import InputError
 from biomedner.evaluation.benchmarks import load_benchmark
 from biomedner.evaluation.metrics import MATCHINGS
+from biomedner.evaluation.predictions import is_predict_output, read_predict_output
 from biomedner.evaluation.report import EvalReport
 from biomedner.evaluation.scoring import BootstrapConfig, score_documents
 from biomedner.types import Entity
@@ -89,7 +90,12 @@ def score_files(
             registry_version=None,
         )
         key = Path(gold_s).name
-    pred_docs, _ = read_with_report(pred, pred_format)
+    if pred_format in (None, "predict") and is_predict_output(pred):
+        pred_docs = read_predict_output(pred, gold_docs)
+    elif pred_format == "predict":
+        raise InputError(f"{pred}: not 'biomedner predict' output (JSONL of {{id, entities}})")
+    else:
+        pred_docs, _ = read_with_report(pred, pred_format)
     gold_labels = {e.label for d in gold_docs for e in d.entities}
     pred_labels = {e.label for d in pred_docs for e in d.entities}
     if gold_labels and pred_labels and not gold_labels & pred_labels:

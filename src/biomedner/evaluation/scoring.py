@@ -72,7 +72,7 @@ def align(
     if missing and not allow_missing:
         raise InputError(
             f"{len(missing)} gold document(s) have no predictions, e.g. {missing[:3]} "
-            "(allow_missing=True scores them as empty predictions)"
+            "(--allow-missing, allow_missing=True in Python, scores them as empty predictions)"
         )
     out = []
     for k, gd in g.items():

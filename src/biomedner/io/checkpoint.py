@@ -147,7 +147,11 @@ def write_checkpoint(module: torch.nn.Module, config: ModelConfig, out_dir: Path
         if ptr in seen:
             state[k] = v.clone()
         seen[ptr] = k
-    save_file(state, str(out_dir / SAFETENSORS_FILE), metadata={"format": "pt"})
-    (out_dir / CONFIG_FILE).write_text(
-        json.dumps(config.to_gliner_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    from biomedner.io.atomic import atomic_path, write_text_atomic
+
+    # weights first, config last: a directory whose config is new has its new weights too
+    with atomic_path(out_dir / SAFETENSORS_FILE) as tmp:
+        save_file(state, str(tmp), metadata={"format": "pt"})
+    write_text_atomic(
+        out_dir / CONFIG_FILE, json.dumps(config.to_gliner_dict(), indent=2, sort_keys=True) + "\n"
     )

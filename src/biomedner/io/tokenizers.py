@@ -29,4 +29,15 @@ def load_tokenizer(local_dir: Path | None, fallback_ref: str | None) -> Any:
         tokenizer.add_bos_token = True
     if hasattr(tokenizer, "add_eos_token") and tokenizer.eos_token_id is not None:
         tokenizer.add_eos_token = True
+    _no_length_warning(tokenizer)
     return tokenizer
+
+
+def _no_length_warning(tokenizer: Any) -> None:
+    """transformers warns "Token indices sequence length is longer than the specified maximum
+    ... will result in indexing errors" whenever a whole text or label list is tokenized. Here it
+    is false: texts are cut into windows that fit the encoder and over-long labels are refused
+    before they reach it. The warning is marked as already shown, the tokenizer's limit is kept."""
+    shown = getattr(tokenizer, "deprecation_warnings", None)
+    if isinstance(shown, dict):
+        shown["sequence-length-is-longer-than-the-specified-maximum"] = True

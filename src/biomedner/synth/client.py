@@ -1,7 +1,8 @@
 """Async client for OpenAI-compatible chat completions (vLLM, OpenAI, Ollama, llama.cpp, TGI).
 
 ``POST {base_url}/chat/completions`` with retries and exponential backoff (full jitter) on 429,
-5xx, timeouts and connection errors, honouring ``Retry-After``; an optional requests-per-second
+5xx, timeouts and connection errors, honouring ``Retry-After`` (a connection refused before the
+server ever answered is not retried: nothing is listening, and the run stops at once); an optional requests-per-second
 limit shared by all concurrent callers; and JSON-schema constrained output
 (``response_format={"type": "json_schema", ...}``) that falls back to ``json_object`` and then to
 no constraint when a server rejects it with a 400/422 naming ``response_format``.
@@ -110,6 +111,23 @@ class RateLimiter:
             await asyncio.sleep(start - now)
 
 
+def _os_cause(exc: BaseException) -> str:
+    """The operating system's reason under an httpx error ("[Errno 111] Connection refused"),
+    which httpx's own message ("All connection attempts failed") leaves out."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, OSError) and cause.errno is not None:
+            return (
+                ""
+                if str(cause.strerror) in str(exc)
+                else f" ([Errno {cause.errno}] {cause.strerror})"
+            )
+        cause = cause.__cause__ or cause.__context__
+    return ""
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after")
     if value is None:
@@ -137,6 +155,7 @@ class ChatClient:
         self._transport = transport
         self._limiter = RateLimiter(config.max_requests_per_second)
         self._http: httpx.AsyncClient | None = None
+        self._reached = False  # has the server ever answered?
 
     async def __aenter__(self) -> ChatClient:
         import httpx
@@ -224,8 +243,22 @@ class ChatClient:
             except httpx.TimeoutException as exc:
                 last_kind, last_message = "timeout", f"request timed out ({type(exc).__name__})"
             except httpx.TransportError as exc:
-                last_kind, last_message = "connection_error", f"{type(exc).__name__}: {exc}"
+                last_kind = "connection_error"
+                last_message = (
+                    f"cannot connect to {self.base_url}: {type(exc).__name__}: {exc}"
+                    f"{_os_cause(exc)}"
+                )
+                if isinstance(exc, httpx.ConnectError) and not self._reached:
+                    # nothing listens there (refused, unknown host): minutes of retries would
+                    # only hide it; a server that answered before and drops out is retried
+                    self.stats[last_kind] += 1
+                    raise LLMRequestError(
+                        last_kind,
+                        f"{last_message} (is the server running, and is the URL right?)",
+                        fatal=True,
+                    ) from None
             else:
+                self._reached = True
                 status = response.status_code
                 if status == 200:
                     reply = self._reply(response, attempts)

@@ -196,8 +196,8 @@ class TextPipeline:
             lengths = mask.sum(1).tolist()
             i = max(range(len(lengths)), key=lengths.__getitem__)
             raise InputError(
-                f"label {labels[i]!r} is {lengths[i]} tokens long; the label encoder reads at "
-                f"most {limit}: shorten it"
+                f"label {labels[i]!r} is {lengths[i]} tokens long; the label encoder takes at most "
+                f"{limit}: shorten the label"
             )
         return ids, mask
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from biomedner.data.records import SpanLabel, TrainingRecord, write_records
 from biomedner.errors import InputError
+from biomedner.io.atomic import write_text_atomic
 from biomedner.logging import get_logger
 from biomedner.training.evaluate import EvalSet, evaluate_set
 
@@ -122,7 +123,7 @@ def run_fewshot(settings: FewShotSettings, out_dir: str | Path) -> dict[str, Any
         for seed in settings.seeds
     ]
     report = _report(settings, train_split, test_split, test_set, zero, runs)
-    (out / "fewshot_report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    write_text_atomic(out / "fewshot_report.json", json.dumps(report, indent=2))
     return report
 
 

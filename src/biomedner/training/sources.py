@@ -3,7 +3,8 @@
 Every source kind ends as :class:`~biomedner.data.records.TrainingRecord` objects (raw text and
 character offsets), so one path turns records into model inputs whatever the origin. Benchmark
 test splits are refused: by kind (``split`` may only be train or dev) and by path (a corpus or
-records file that is a registered benchmark's test file, or is named like a test split).
+records file whose content is a registered benchmark's test split, wherever it lies and
+however it is named, or a file named like a test split).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from biomedner.training.config import (
 
 logger = get_logger(__name__)
 
-_TEST_NAME = re.compile(r"(^|[^a-z])test", re.IGNORECASE)
+# "test" not inside a lowercase word: Test.PubTator, CDR_TestSet, NCBItestset, but not latest
+_TEST_NAME = re.compile(r"(?<![a-z])[Tt][Ee][Ss][Tt]")
 
 
 def normalize_label(
@@ -42,32 +44,11 @@ def normalize_label(
     return label
 
 
-def _registered_test_files() -> set[Path]:
-    try:
-        from biomedner.evaluation.benchmarks import (
-            get_benchmark,
-            list_benchmarks,
-            resolve_data_root,
-        )
-    except ImportError:  # pragma: no cover - registry not installed
-        return set()
-    root = resolve_data_root()
-    out: set[Path] = set()
-    for name in list_benchmarks():
-        spec = get_benchmark(name)
-        for split, sspec in spec.splits.items():
-            if split == "test":
-                out.update((root / f).resolve() for f in sspec.files)
-    return out
+def guard_test_path(path: Path, allow_named: bool) -> None:
+    from biomedner.evaluation.test_splits import refuse_test_split
 
-
-def _guard_test_path(path: Path, allow_named: bool) -> None:
-    resolved = path.resolve()
-    for test in _registered_test_files():
-        if resolved == test or test in resolved.parents or resolved in test.parents:
-            raise ConfigError(
-                f"{path} is (or holds) a benchmark test split; training on test data is refused"
-            )
+    # by content, whatever the name or location; allow_test_file never overrides this
+    refuse_test_split(path, "training source")
     if not allow_named and _TEST_NAME.search(path.name):
         raise ConfigError(
             f"{path} is named like a test split; training on test data is refused "
@@ -135,7 +116,7 @@ def load_source(source: Source, config: TrainConfig) -> tuple[list[TrainingRecor
     info: dict[str, Any] = {"kind": source.kind}
     if isinstance(source, RecordsSource):
         path = config.resolve(source.path)
-        _guard_test_path(path, source.allow_test_file)
+        guard_test_path(path, source.allow_test_file)
         records = list(iter_records(path))
         info["path"] = str(path)
     elif isinstance(source, TeacherSource):
@@ -149,7 +130,7 @@ def load_source(source: Source, config: TrainConfig) -> tuple[list[TrainingRecor
         from biomedner.corpora import read_with_report
 
         path = config.resolve(source.path)
-        _guard_test_path(path, source.allow_test_file)
+        guard_test_path(path, source.allow_test_file)
         docs, report = read_with_report(path, source.format, **source.read_options)
         records = _from_documents(docs, f"corpus:{path.name}", counts)
         info["path"] = str(path)

@@ -27,7 +27,7 @@ from biomedner.labels import descriptions_to_prompts, normalize_labels
 from biomedner.logging import get_logger
 from biomedner.modeling.registry import build_model
 from biomedner.text.pipeline import TextPipeline
-from biomedner.text.prompt import validate_labels
+from biomedner.text.prompt import check_characters, validate_labels
 from biomedner.types import DecodeMode, Entity
 
 logger = get_logger(__name__)
@@ -164,6 +164,7 @@ class NERModel:
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise InputError(f"text #{i} is {type(text).__name__}, expected str")
+            check_characters(text, f"text #{i}")
         mode = check_mode(mode)
         threshold = check_threshold(threshold)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:

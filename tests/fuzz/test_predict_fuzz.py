@@ -47,7 +47,7 @@ _PIECES = [
     "x" * 150,
     "gene" * 40,
 ]
-# everything but lone surrogates: those are the subject of the xfail test below
+# everything but lone surrogates: those are the subject of their own test below
 _CHARS = st.characters(exclude_categories=("Cs",))
 texts = st.lists(
     st.one_of(st.sampled_from(_PIECES), st.text(_CHARS, max_size=12)), max_size=24
@@ -112,13 +112,6 @@ def test_predict_batch_matches_texts(uni, batch, threshold):
         _check(text, ["drug", "gene"], threshold, entities)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="core bug: a lone surrogate in a text or label reaches the Rust tokenizer and raises "
-    "TypeError ('PreTokenizedEncodeInput must be Union[...]') instead of InputError; the check "
-    "belongs where predict validates its inputs (model.py / text/prompt.py, lead's area)",
-)
 @pytest.mark.parametrize(
     ("text", "label_list"), [("a \ud800 b", ["drug"]), ("aspirin", ["dr\udfffug"])]
 )

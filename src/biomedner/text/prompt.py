@@ -11,6 +11,17 @@ from collections.abc import Sequence
 from biomedner.errors import InputError
 
 
+def check_characters(text: str, what: str) -> None:
+    """A lone surrogate (``"\\ud800"``) is no character: no tokenizer or output file takes it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(
+            f"{what} holds a lone surrogate U+{ord(text[exc.start]):04X} at character "
+            f"{exc.start}, which is not valid Unicode"
+        ) from None
+
+
 def validate_labels(labels: object, *, reserved: Sequence[str] = ()) -> list[str]:
     if isinstance(labels, str):
         raise InputError(
@@ -28,6 +39,7 @@ def validate_labels(labels: object, *, reserved: Sequence[str] = ()) -> list[str
             raise InputError(f"label #{i} is {type(label).__name__} {label!r}, expected a string")
         if not label.strip():
             raise InputError(f"label #{i} is empty or only whitespace")
+        check_characters(label, f"label #{i}")
         for token in reserved:
             if token in label:
                 raise InputError(f"label {label!r} contains the reserved prompt token {token!r}")

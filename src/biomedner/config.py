@@ -101,11 +101,18 @@ class ModelConfig(BaseModel):
     )
     # strict: a JSON true or "two" must not become 1 or a traceback deep in model building
     hidden_size: int = Field(gt=0, strict=True, description="working dimension D of the span head")
-    max_width: int = Field(default=DEFAULT_MAX_WIDTH, gt=0, strict=True, description="longest span, in words")
-    max_len: int = Field(default=DEFAULT_MAX_LEN, gt=0, strict=True, description="longest window, in words")
+    max_width: int = Field(
+        default=DEFAULT_MAX_WIDTH, gt=0, strict=True, description="longest span, in words"
+    )
+    max_len: int = Field(
+        default=DEFAULT_MAX_LEN, gt=0, strict=True, description="longest window, in words"
+    )
     dropout: float = Field(default=DEFAULT_DROPOUT, ge=0.0, lt=1.0)
     num_rnn_layers: int = Field(
-        default=DEFAULT_NUM_RNN_LAYERS, ge=0, strict=True, description="BiLSTM layers (uni-encoder path)"
+        default=DEFAULT_NUM_RNN_LAYERS,
+        ge=0,
+        strict=True,
+        description="BiLSTM layers (uni-encoder path)",
     )
     embed_ent_token: bool = Field(default=True, strict=True)
     class_token_index: int = Field(default=-1, strict=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+import biomedner.runtime  # noqa: F401  (caps oneDNN's cache; see runtime.py)
 from biomedner.config import ModelConfig
 from biomedner.decoding import check_mode, check_threshold
 from biomedner.errors import InputError
@@ -155,9 +156,11 @@ class NERModel:
         mode: DecodeMode = "flat",
         batch_size: int = 8,
         autocast_dtype: torch.dtype | None = None,
+        progress: bool | None = None,
     ) -> list[list[Entity]]:
         """One entity list per text. ``labels`` is one label list (or LabelSet) for all texts,
-        or one per text. Long texts are windowed, never truncated."""
+        or one per text. Long texts are windowed, never truncated. ``progress``: a bar of
+        windows on stderr (None: only when logging at INFO or DEBUG)."""
         if isinstance(texts, str):
             raise InputError("predict_batch takes a list of texts; use predict() for one text")
         texts = list(texts)
@@ -187,6 +190,7 @@ class NERModel:
             device=self.device,
             label_vectors=vectors,
             autocast_dtype=autocast_dtype,
+            progress=progress,
         )
         if renames is None:
             return found

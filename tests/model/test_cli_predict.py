@@ -80,3 +80,15 @@ def test_errors_are_reported_with_exit_code_2(tiny_uni_dir, tmp_path):
         app, ["predict", "-m", str(tiny_uni_dir), "-l", "a", "--mode", "wide", "x"]
     )
     assert result.exit_code == 2
+
+
+def test_one_long_text_shows_its_windows_as_progress(tiny_uni_dir, tmp_path):
+    # the tiny model's window is 40 words: 400 words make about a dozen windows, two batches
+    text = " ".join(["insulin", "binds", "its", "receptor", "in", "hepatocytes"] * 67)
+    src = tmp_path / "long.txt"
+    src.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["predict", "-m", str(tiny_uni_dir), "-l", "gene", str(src)])
+    assert result.exit_code == 0, result.output
+    assert "windows" in result.stderr  # the bar, on stderr; stdout holds only the JSON line
+    record = json.loads(result.stdout.strip())
+    assert all(text[e["start"] : e["end"]] == e["text"] for e in record["entities"])

@@ -115,6 +115,7 @@ def _run(
                 mode=mode,
                 batch_size=batch_size,
                 autocast_dtype=autocast,
+                progress=not show,  # one long text: its windows are the progress
             )
             for (doc_id, _), entities in zip(part, results, strict=True):
                 row = {"id": doc_id, "entities": [e.to_dict() for e in entities]}
@@ -132,9 +133,7 @@ def _labels_option(labels: str | None, labels_file: Path | None) -> list[str] | 
     if labels is not None:
         label_list = [part.strip() for part in labels.split(",") if part.strip()]
         if not label_list:
-            raise InputError(
-                "--labels is empty; give comma-separated labels, e.g. -l disease,drug"
-            )
+            raise InputError("--labels is empty; give comma-separated labels, e.g. -l disease,drug")
         for label in label_list:
             check_unicode(label, "--labels", None)
         return label_list
@@ -162,34 +161,3 @@ def _labels_option(labels: str | None, labels_file: Path | None) -> list[str] | 
     except InputError as exc:
         raise InputError(f"--labels-file {labels_file}: {exc}") from None
     return data
-
-
-def _run(
-    ner, records, labels, threshold, mode, batch_size, out, *, show: bool, precision: str
-) -> None:
-    import torch
-    from tqdm import tqdm
-
-    autocast = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
-    chunk = max(batch_size * 8, 64)
-    bar = tqdm(total=len(records), unit="text", disable=not show, file=sys.stderr)
-    for i in range(0, len(records), chunk):
-        part = records[i : i + chunk]
-        results = ner.predict_batch(
-            [text for _, text in part],
-            labels,
-            threshold=threshold,
-            mode=mode,
-            batch_size=batch_size,
-            autocast_dtype=autocast,
-        )
-        for (doc_id, _), entities in zip(part, results, strict=True):
-            out.write(
-                json.dumps(
-                    {"id": doc_id, "entities": [e.to_dict() for e in entities]}, ensure_ascii=False
-                )
-                + "\n"
-            )
-        out.flush()
-        bar.update(len(part))
-    bar.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import importlib.util
-import os
 import socket
 from typing import Annotated
 
@@ -13,8 +12,6 @@ import typer
 
 from biomedner.cli.app import app
 from biomedner.errors import BiomednerError
-
-ONEDNN_CACHE_CAPACITY = 32
 
 _FLAGS = {
     "max_body_bytes": "--max-body-bytes",
@@ -97,11 +94,7 @@ def serve_command(
         raise _fail(f"--precision {precision} needs a GPU --device; use fp32 on the CPU")
     _check_port(host, port)
 
-    # oneDNN keeps one primitive per input shape, up to 1,024 by default; a server meets a new
-    # batch shape with almost every batch, and under load that cache grew the process by
-    # hundreds of MiB (benchmarks/load_serve.py). Set before torch runs its first operation.
-    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_CACHE_CAPACITY))
-    from biomedner.model import NERModel
+    from biomedner.model import NERModel  # caps oneDNN's primitive cache (runtime.py)
 
     try:
         ner = NERModel.from_pretrained(model, device=device)

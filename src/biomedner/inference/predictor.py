@@ -43,17 +43,18 @@ def predict_windows(
     device: torch.device,
     label_vectors: dict[str, torch.Tensor] | None = None,
     autocast_dtype: torch.dtype | None = None,
+    progress: bool | None = None,
 ) -> list[list[Entity]]:
     prepared = pipeline.prepare(texts, label_lists)
     words, windows, rows = prepared.words, prepared.windows, prepared.rows
     parts: list[list[tuple[Candidates, int, int]]] = [[] for _ in texts]
     batches = length_batches(windows, batch_size)
     vectors = _BatchLabelVectors(label_vectors, device) if label_vectors is not None else None
-    progress = None
-    if progress_enabled() and len(batches) > 1:
+    bar = None
+    if (progress_enabled() if progress is None else progress) and len(batches) > 1:
         from tqdm.auto import tqdm
 
-        progress = tqdm(total=len(windows), desc="windows", unit="win", leave=False)
+        bar = tqdm(total=len(windows), desc="windows", unit="win", leave=False)
     # one autocast context for all batches: it caches the weights' low-precision copies until
     # it exits, so they are cast once per call instead of once per batch
     autocast = (
@@ -83,10 +84,10 @@ def predict_windows(
                     cands.scores,
                 )
                 parts[w.text].append((shifted, w.lo, w.hi))
-            if progress is not None:
-                progress.update(len(chunk))
-    if progress is not None:
-        progress.close()
+            if bar is not None:
+                bar.update(len(chunk))
+    if bar is not None:
+        bar.close()
     results: list[list[Entity]] = []
     for t, text in enumerate(texts):
         if not parts[t]:

@@ -18,7 +18,7 @@ def no_model_load(monkeypatch):
 
     monkeypatch.setattr("biomedner.model.NERModel.from_pretrained", boom)
     monkeypatch.setattr("biomedner.cli.evaluate.load_model", boom)
-    monkeypatch.setattr("biomedner.modeling.init.init_model", boom)
+    monkeypatch.setattr("biomedner.modeling.init.new_span_model", boom)
 
 
 @pytest.fixture(autouse=True)

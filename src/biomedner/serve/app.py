@@ -273,7 +273,6 @@ def _describe(errors: Sequence[Any]) -> str:
 
 
 def _model_info(model: NERModel, settings: ServeSettings) -> ModelInfo:
-    from biomedner.modeling.encoder import max_input_tokens
 
     config = model.config
     return ModelInfo(
@@ -283,7 +282,7 @@ def _model_info(model: NERModel, settings: ServeSettings) -> ModelInfo:
         label_encoder=config.labels_encoder,
         max_span_width=config.max_width,
         window_words=config.max_len,
-        encoder_max_tokens=max_input_tokens(config.encoder_config or {}),
+        encoder_max_tokens=config.max_input_tokens,
         words_splitter=config.words_splitter_type,
         device=str(model.device),
         precision=settings.precision,

@@ -64,11 +64,14 @@ class NERModel:
         device: str | torch.device = "cpu",
         strict: bool = True,
         max_len: int | None = None,
+        quantize: str | None = None,
     ) -> NERModel:
         """Load a gliner-format checkpoint directory or hub id.
 
         ``strict=False`` loads despite missing or unexpected state-dict keys (logged); shapes
-        must always match. ``max_len`` overrides the window length in words."""
+        must always match. ``max_len`` overrides the window length in words. ``quantize="int8"``
+        (CPU only) runs the encoders' and heads' linear layers in int8 (``modeling/int8.py``)."""
+        check_quantize(quantize, device)
         model_dir = resolve_model_dir(path_or_hub_id)
         config = ckpt.read_config(model_dir)
         if max_len is not None:
@@ -85,6 +88,10 @@ class NERModel:
             )
         module = build_model(config)
         ckpt.load_weights(module, state, strict=strict)
+        if quantize == "int8":
+            from biomedner.modeling.int8 import quantize_int8
+
+            logger.info("int8: %d linear layers quantized", quantize_int8(module))
         return cls(
             module, config, tokenizer, labels_tokenizer, name=str(path_or_hub_id), device=device
         )
@@ -115,6 +122,13 @@ class NERModel:
 
     def save_pretrained(self, out_dir: str | Path) -> Path:
         """Write the checkpoint in the gliner layout (safetensors); ``gliner`` loads it too."""
+        from biomedner.modeling.int8 import is_quantized
+
+        if is_quantized(self.module):
+            raise InputError(
+                "an int8-quantized model cannot be saved as a checkpoint; save the model loaded "
+                "without quantize"
+            )
         out = Path(out_dir)
         ckpt.write_checkpoint(self.module, self.config, out)
         self.tokenizer.save_pretrained(str(out))
@@ -156,6 +170,11 @@ class NERModel:
         threshold = check_threshold(threshold)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if autocast_dtype is not None:
+            from biomedner.modeling.int8 import is_quantized
+
+            if is_quantized(self.module):
+                raise InputError("an int8-quantized model runs in fp32: drop autocast_dtype")
         label_lists, label_sets = self._label_lists(labels, len(texts))
         if not texts:
             return []
@@ -243,6 +262,16 @@ class NERModel:
             f"NERModel({self.name!r}, {self.config.architecture}, hidden={self.config.hidden_size}, "
             f"max_width={self.config.max_width}, max_len={self.config.max_len}, device={self.device})"
         )
+
+
+def check_quantize(quantize: str | None, device: str | torch.device) -> None:
+    """Checked before anything loads."""
+    if quantize is None:
+        return
+    if quantize != "int8":
+        raise InputError(f"unknown quantization {quantize!r}; the one supported is 'int8'")
+    if torch.device(device).type != "cpu":
+        raise InputError("int8 quantization runs on CPU only; use bf16/fp16 on a GPU")
 
 
 def _fill_encoder_configs(config: ModelConfig) -> ModelConfig:

@@ -9,23 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from biomedner.config import ModelConfig
 from biomedner.decoding import check_mode, check_threshold
 from biomedner.errors import InputError
 from biomedner.inference.label_set import LabelSet
-from biomedner.inference.predictor import predict_windows
 from biomedner.io import checkpoint as ckpt
 from biomedner.io.hub import resolve_model_dir
-from biomedner.io.tokenizers import load_tokenizer
 from biomedner.logging import get_logger
-from biomedner.modeling.registry import build_model
 from biomedner.text.pipeline import TextPipeline
 from biomedner.text.prompt import validate_labels
 from biomedner.types import DecodeMode, Entity
+
+if TYPE_CHECKING:  # torch loads with a torch model: the ONNX backend runs without it
+    import torch
 
 logger = get_logger(__name__)
 
@@ -45,6 +43,8 @@ class NERModel:
         name: str = "",
         device: str | torch.device = "cpu",
     ) -> None:
+        import torch
+
         self.module = module.eval()
         self.config = config
         self.tokenizer = tokenizer
@@ -65,12 +65,26 @@ class NERModel:
         strict: bool = True,
         max_len: int | None = None,
         quantize: str | None = None,
+        backend: str = "torch",
     ) -> NERModel:
         """Load a gliner-format checkpoint directory or hub id.
 
         ``strict=False`` loads despite missing or unexpected state-dict keys (logged); shapes
         must always match. ``max_len`` overrides the window length in words. ``quantize="int8"``
-        (CPU only) runs the encoders' and heads' linear layers in int8 (``modeling/int8.py``)."""
+        (CPU only) runs the encoders' and heads' linear layers in int8 (``modeling/int8.py``).
+        ``backend="onnx"`` loads a directory written by ``biomedner export --format onnx`` and
+        runs it on onnxruntime, without torch (``onnx/``); its precision was fixed at export."""
+        if backend == "onnx":
+            if quantize is not None or str(device) != "cpu" or not strict:
+                raise InputError(
+                    "backend='onnx' runs on CPU as exported: quantize at export "
+                    "(biomedner export --quantize int8) and leave device and strict unset"
+                )
+            from biomedner.onnx.model import OnnxNERModel
+
+            return OnnxNERModel.load(path_or_hub_id, max_len=max_len)
+        if backend != "torch":
+            raise InputError(f"unknown backend {backend!r}; choose torch or onnx")
         check_quantize(quantize, device)
         model_dir = resolve_model_dir(path_or_hub_id)
         config = ckpt.read_config(model_dir)
@@ -78,6 +92,9 @@ class NERModel:
             config = config.model_copy(update={"max_len": int(max_len)})
         state = ckpt.read_state_dict(model_dir)
         config = _sync_vocab_sizes(_fill_encoder_configs(config), state)
+        from biomedner.io.tokenizers import load_tokenizer
+        from biomedner.modeling.registry import build_model
+
         tokenizer = load_tokenizer(model_dir, config.model_name)
         labels_tokenizer = None
         if config.is_bi_encoder:
@@ -181,6 +198,22 @@ class NERModel:
         vectors = None
         if self.config.is_bi_encoder:
             vectors = self._label_vectors(label_lists, label_sets)
+        return self._predict(
+            texts, label_lists, threshold, mode, batch_size, vectors, autocast_dtype
+        )
+
+    def _predict(
+        self,
+        texts: list[str],
+        label_lists: list[list[str]],
+        threshold: float,
+        mode: DecodeMode,
+        batch_size: int,
+        vectors: dict[str, Any] | None,
+        autocast_dtype: torch.dtype | None,
+    ) -> list[list[Entity]]:
+        from biomedner.inference.predictor import predict_windows
+
         return predict_windows(
             self.module,
             self.pipeline,
@@ -194,7 +227,6 @@ class NERModel:
             autocast_dtype=autocast_dtype,
         )
 
-    @torch.inference_mode()
     def encode_labels(self, labels: Sequence[str], *, batch_size: int = 64) -> LabelSet:
         """Bi-encoder only: encode labels once; pass the LabelSet to predict as the labels."""
         if not self.config.is_bi_encoder:
@@ -203,11 +235,19 @@ class NERModel:
                 "so pass the label list to predict() directly"
             )
         labels = validate_labels(labels)
+        return LabelSet(
+            tuple(labels), self._encode_labels(labels, batch_size), owner=id(self.module)
+        )
+
+    def _encode_labels(self, labels: list[str], batch_size: int) -> Any:
+        import torch
+
         chunks = []
-        for i in range(0, len(labels), batch_size):
-            ids, mask = self.pipeline.label_tokens(labels[i : i + batch_size])
-            chunks.append(self.module.encode_labels(ids.to(self.device), mask.to(self.device)))
-        return LabelSet(tuple(labels), torch.cat(chunks), owner=id(self.module))
+        with torch.inference_mode():
+            for i in range(0, len(labels), batch_size):
+                ids, mask = self.pipeline.label_tokens(labels[i : i + batch_size])
+                chunks.append(self.module.encode_labels(ids.to(self.device), mask.to(self.device)))
+        return torch.cat(chunks)
 
     # ------------------------------------------------------------------ helpers
     def _label_lists(
@@ -245,8 +285,8 @@ class NERModel:
 
     def _label_vectors(
         self, label_lists: list[list[str]], label_sets: list[LabelSet]
-    ) -> dict[str, torch.Tensor]:
-        vectors: dict[str, torch.Tensor] = {}
+    ) -> dict[str, Any]:
+        vectors: dict[str, Any] = {}
         for ls in label_sets:
             for label, vec in zip(ls.labels, ls.vectors):
                 vectors[label] = vec
@@ -268,6 +308,8 @@ def check_quantize(quantize: str | None, device: str | torch.device) -> None:
     """Checked before anything loads."""
     if quantize is None:
         return
+    import torch
+
     if quantize != "int8":
         raise InputError(f"unknown quantization {quantize!r}; the one supported is 'int8'")
     if torch.device(device).type != "cpu":

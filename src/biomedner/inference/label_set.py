@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import torch
+from typing import Any
 
 
 @dataclass(frozen=True, eq=False)
@@ -13,7 +12,7 @@ class LabelSet:
     ``owner`` identifies the model that computed it; another model refuses it."""
 
     labels: tuple[str, ...]
-    vectors: torch.Tensor  # [C, D]
+    vectors: Any  # [C, D]: a torch tensor, or a numpy array for the ONNX backend
     owner: int
 
     def __len__(self) -> int:

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from biomedner.errors import InputError
 from biomedner.types import DECODE_MODES, DecodeMode
+
+if TYPE_CHECKING:  # the ONNX backend decodes numpy scores without torch
+    import torch
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,8 @@ def find_candidates(
     ``flat`` and ``nested`` modes, where identical boundaries conflict, so the reduction is
     exact there and cuts the candidates up to C-fold before they leave the tensor.
     """
+    import torch
+
     if best_label_only:
         best, label = best_label_cells(probs, num_words, num_labels)
         return candidates_from_cells(best.cpu().numpy(), label.cpu().numpy(), threshold)
@@ -127,6 +132,8 @@ def span_mask(
     num_words: Sequence[int], width: int, max_width: int, device: torch.device | None = None
 ) -> torch.Tensor:
     """[B, W, K]: True where span (start w, width k + 1) ends inside its row's words."""
+    import torch
+
     lengths = torch.as_tensor(list(num_words), device=device)
     span_stop = torch.arange(width, device=device)[:, None] + torch.arange(max_width, device=device)
     return (span_stop + 1)[None] <= lengths[:, None, None]
@@ -136,6 +143,8 @@ def label_mask(
     num_labels: Sequence[int], classes: int, device: torch.device | None = None
 ) -> torch.Tensor:
     """[B, C]: True where label c is one of its row's labels."""
+    import torch
+
     return (
         torch.arange(classes, device=device)[None]
         < torch.as_tensor(list(num_labels), device=device)[:, None]
@@ -152,6 +161,35 @@ def _valid_cells(
     if num_labels is None or all(n >= classes for n in num_labels):
         return span_ok, None
     return span_ok, label_mask(num_labels, classes, probs.device)[:, None, None, :]
+
+
+def find_candidates_numpy(
+    probs: np.ndarray,
+    num_words: Sequence[int],
+    threshold: float,
+    num_labels: Sequence[int] | None = None,
+    best_label_only: bool = False,
+) -> list[Candidates]:
+    """:func:`find_candidates` on a numpy ``[B, W, K, C]`` float32 array (the ONNX backend)."""
+    _, width, max_width, classes = probs.shape
+    stops = np.arange(width)[:, None] + np.arange(max_width)[None, :] + 1  # [W, K]
+    span_ok = stops[None] <= np.asarray(list(num_words))[:, None, None]  # [B, W, K]
+    label_ok = None
+    if num_labels is not None and not all(n >= classes for n in num_labels):
+        label_ok = (np.arange(classes)[None] < np.asarray(list(num_labels))[:, None])[
+            :, None, None, :
+        ]
+    if best_label_only:
+        masked = probs if label_ok is None else np.where(label_ok, probs, np.float32(-1.0))
+        label = masked.argmax(-1)
+        best = np.take_along_axis(masked, label[..., None], -1)[..., 0].astype(np.float32)
+        best[~span_ok] = -1.0
+        return candidates_from_cells(best, label, threshold)
+    above = (probs > np.float32(threshold)) & span_ok[..., None]
+    if label_ok is not None:
+        above &= label_ok
+    b_idx, s_idx, k_idx, c_idx = np.nonzero(above)
+    return _split_rows(probs.shape[0], b_idx, s_idx, k_idx, c_idx, probs[above])
 
 
 def _split_rows(

@@ -11,25 +11,23 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 import biomedner.runtime  # noqa: F401  (caps oneDNN's cache; see runtime.py)
 from biomedner.config import ModelConfig
 from biomedner.decoding import check_mode, check_threshold
 from biomedner.errors import InputError
 from biomedner.inference.label_set import LabelSet, label_encoder_fingerprint, read_label_set
-from biomedner.inference.predictor import predict_windows
 from biomedner.io import checkpoint as ckpt
 from biomedner.io.hub import resolve_model_dir
-from biomedner.io.tokenizers import load_tokenizer
 from biomedner.labels import descriptions_to_prompts, normalize_labels
 from biomedner.logging import get_logger
-from biomedner.modeling.registry import build_model
 from biomedner.text.pipeline import TextPipeline
 from biomedner.text.prompt import check_characters, validate_labels
 from biomedner.types import DecodeMode, Entity
+
+if TYPE_CHECKING:  # torch loads with a torch model: the ONNX backend runs without it
+    import torch
 
 logger = get_logger(__name__)
 
@@ -51,6 +49,8 @@ class NERModel:
         name: str = "",
         device: str | torch.device = "cpu",
     ) -> None:
+        import torch
+
         self.module = module.eval()
         self.config = config
         self.tokenizer = tokenizer
@@ -70,17 +70,37 @@ class NERModel:
         device: str | torch.device = "cpu",
         strict: bool = True,
         max_len: int | None = None,
+        quantize: str | None = None,
+        backend: str = "torch",
     ) -> NERModel:
         """Load a gliner-format checkpoint directory or hub id.
 
         ``strict=False`` loads despite missing or unexpected state-dict keys (logged); shapes
-        must always match. ``max_len`` overrides the window length in words."""
+        must always match. ``max_len`` overrides the window length in words. ``quantize="int8"``
+        (CPU only) runs the encoders' and heads' linear layers in int8 (``modeling/int8.py``).
+        ``backend="onnx"`` loads a directory written by ``biomedner export --format onnx`` and
+        runs it on onnxruntime, without torch (``onnx/``); its precision was fixed at export."""
+        if backend == "onnx":
+            if quantize is not None or str(device) != "cpu" or not strict:
+                raise InputError(
+                    "backend='onnx' runs on CPU as exported: quantize at export "
+                    "(biomedner export --quantize int8) and leave device and strict unset"
+                )
+            from biomedner.onnx.model import OnnxNERModel
+
+            return OnnxNERModel.load(path_or_hub_id, max_len=max_len)
+        if backend != "torch":
+            raise InputError(f"unknown backend {backend!r}; choose torch or onnx")
+        check_quantize(quantize, device)
         model_dir = resolve_model_dir(path_or_hub_id)
         config = ckpt.read_config(model_dir)
         if max_len is not None:
             config = config.model_copy(update={"max_len": int(max_len)})
         state = ckpt.read_state_dict(model_dir)
         config = _sync_vocab_sizes(_fill_encoder_configs(config), state)
+        from biomedner.io.tokenizers import load_tokenizer
+        from biomedner.modeling.registry import build_model
+
         tokenizer = load_tokenizer(model_dir, config.model_name)
         labels_tokenizer = None
         if config.is_bi_encoder:
@@ -91,6 +111,10 @@ class NERModel:
             )
         module = build_model(config)
         ckpt.load_weights(module, state, strict=strict)
+        if quantize == "int8":
+            from biomedner.modeling.int8 import quantize_int8
+
+            logger.info("int8: %d linear layers quantized", quantize_int8(module))
         return cls(
             module, config, tokenizer, labels_tokenizer, name=str(path_or_hub_id), device=device
         )
@@ -121,6 +145,13 @@ class NERModel:
 
     def save_pretrained(self, out_dir: str | Path) -> Path:
         """Write the checkpoint in the gliner layout (safetensors); ``gliner`` loads it too."""
+        from biomedner.modeling.int8 import is_quantized
+
+        if is_quantized(self.module):
+            raise InputError(
+                "an int8-quantized model cannot be saved as a checkpoint; save the model loaded "
+                "without quantize"
+            )
         out = Path(out_dir)
         ckpt.write_checkpoint(self.module, self.config, out)
         self.tokenizer.save_pretrained(str(out))
@@ -173,13 +204,41 @@ class NERModel:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
         labels, renames = descriptions_to_prompts(labels, len(texts))
+        if autocast_dtype is not None:
+            from biomedner.modeling.int8 import is_quantized
+
+            if is_quantized(self.module):
+                raise InputError("an int8-quantized model runs in fp32: drop autocast_dtype")
         label_lists, label_sets = self._label_lists(labels, len(texts))
         if not texts:
             return []
         vectors = None
         if self.config.is_bi_encoder:
             vectors = self._label_vectors(label_lists, label_sets)
-        found = predict_windows(
+        found = self._predict(
+            texts, label_lists, threshold, mode, batch_size, vectors, autocast_dtype, progress
+        )
+        if renames is None:
+            return found
+        return [
+            [dataclasses.replace(e, label=rename.get(e.label, e.label)) for e in entities]
+            for entities, rename in zip(found, renames)
+        ]
+
+    def _predict(
+        self,
+        texts: list[str],
+        label_lists: list[list[str]],
+        threshold: float,
+        mode: DecodeMode,
+        batch_size: int,
+        vectors: dict[str, Any] | None,
+        autocast_dtype: torch.dtype | None,
+        progress: bool | None = None,
+    ) -> list[list[Entity]]:
+        from biomedner.inference.predictor import predict_windows
+
+        return predict_windows(
             self.module,
             self.pipeline,
             texts,
@@ -192,14 +251,7 @@ class NERModel:
             autocast_dtype=autocast_dtype,
             progress=progress,
         )
-        if renames is None:
-            return found
-        return [
-            [dataclasses.replace(e, label=rename.get(e.label, e.label)) for e in entities]
-            for entities, rename in zip(found, renames)
-        ]
 
-    @torch.inference_mode()
     def encode_labels(
         self, labels: Sequence[str] | Mapping[str, str], *, batch_size: int = 64
     ) -> LabelSet:
@@ -212,13 +264,9 @@ class NERModel:
             )
         normalized = normalize_labels(labels)
         labels = list(normalized.prompts)
-        chunks = []
-        for i in range(0, len(labels), batch_size):
-            ids, mask = self.pipeline.label_tokens(labels[i : i + batch_size])
-            chunks.append(self.module.encode_labels(ids.to(self.device), mask.to(self.device)))
         return LabelSet(
             normalized.names,
-            torch.cat(chunks),
+            self._encode_labels(labels, batch_size),
             owner=id(self.module),
             fingerprint_of=lambda: self.label_encoder_fingerprint,
             model_name=self.name,
@@ -250,6 +298,16 @@ class NERModel:
         if not self.config.is_bi_encoder:
             raise InputError("only a bi-encoder has a label encoder (and saved label sets)")
         return label_encoder_fingerprint(self.module, self.labels_tokenizer)
+
+    def _encode_labels(self, labels: list[str], batch_size: int) -> Any:
+        import torch
+
+        chunks = []
+        with torch.inference_mode():
+            for i in range(0, len(labels), batch_size):
+                ids, mask = self.pipeline.label_tokens(labels[i : i + batch_size])
+                chunks.append(self.module.encode_labels(ids.to(self.device), mask.to(self.device)))
+        return torch.cat(chunks)
 
     # ------------------------------------------------------------------ helpers
     def _label_lists(
@@ -287,8 +345,8 @@ class NERModel:
 
     def _label_vectors(
         self, label_lists: list[list[str]], label_sets: list[LabelSet]
-    ) -> dict[str, torch.Tensor]:
-        vectors: dict[str, torch.Tensor] = {}
+    ) -> dict[str, Any]:
+        vectors: dict[str, Any] = {}
         for ls in label_sets:
             for label, vec in zip(ls.labels, ls.vectors):
                 vectors[label] = vec
@@ -304,6 +362,18 @@ class NERModel:
             f"NERModel({self.name!r}, {self.config.architecture}, hidden={self.config.hidden_size}, "
             f"max_width={self.config.max_width}, max_len={self.config.max_len}, device={self.device})"
         )
+
+
+def check_quantize(quantize: str | None, device: str | torch.device) -> None:
+    """Checked before anything loads."""
+    if quantize is None:
+        return
+    import torch
+
+    if quantize != "int8":
+        raise InputError(f"unknown quantization {quantize!r}; the one supported is 'int8'")
+    if torch.device(device).type != "cpu":
+        raise InputError("int8 quantization runs on CPU only; use bf16/fp16 on a GPU")
 
 
 def _fill_encoder_configs(config: ModelConfig) -> ModelConfig:

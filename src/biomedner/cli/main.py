@@ -7,6 +7,7 @@ from biomedner.cli import (  # noqa: F401
     compare,
     convert,
     evaluate,
+    export,
     init_model,
     predict,
     push,

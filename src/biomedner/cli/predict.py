@@ -45,7 +45,12 @@ def predict_command(
     mode: Annotated[str, typer.Option(help="flat, nested or multi_label")] = "flat",
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:1, mps")] = "cpu",
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 8,
-    precision: Annotated[str, typer.Option(help="fp32, or bf16/fp16 autocast (GPU)")] = "fp32",
+    precision: Annotated[
+        str, typer.Option(help="fp32, or bf16/fp16 autocast (GPU; bf16 also on CPUs with it)")
+    ] = "fp32",
+    quantize: Annotated[
+        str | None, typer.Option(help="int8: int8 linear layers (CPU only)")
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="JSONL file, written when every text is done"),
@@ -60,13 +65,14 @@ def predict_command(
     if output is not None:
         check_output_file(output, "--output")
     label_list = _labels_option(labels, labels_file)
+    _check_speed_options(quantize, precision, device)
     inputs = read_inputs(input)
 
     from biomedner.io.quiet import quiet_transformers
     from biomedner.model import NERModel
 
     with quiet_transformers():
-        ner = NERModel.from_pretrained(model, device=device)
+        ner = NERModel.from_pretrained(model, device=device, quantize=quantize)
     run = dict(
         ner=ner,
         records=inputs.records,
@@ -87,6 +93,17 @@ def predict_command(
         _run(out=out, **run)
 
 
+def _check_speed_options(quantize: str | None, precision: str, device: str) -> None:
+    if quantize is None:
+        return
+    if quantize != "int8":
+        raise InputError(f"--quantize {quantize!r} is unknown; the one supported is int8")
+    if device != "cpu":
+        raise InputError("--quantize int8 runs on CPU only; use --precision bf16 on a GPU")
+    if precision != "fp32":
+        raise InputError("--quantize int8 runs in fp32; drop --precision")
+
+
 def _run(
     *,
     ner: Any,
@@ -99,10 +116,11 @@ def _run(
     show: bool,
     precision: str,
 ) -> None:
-    import torch
     from tqdm import tqdm
 
-    autocast = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    from biomedner.modeling.precision import autocast_dtype
+
+    autocast = autocast_dtype(precision, ner.device)
     chunk = max(batch_size * 8, 64)
     bar = tqdm(total=len(records), unit="text", disable=not show, file=sys.stderr)
     try:

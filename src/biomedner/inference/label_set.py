@@ -10,9 +10,10 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 from biomedner.errors import InputError
 
@@ -29,7 +30,7 @@ class LabelSet:
     was encoded for ``labels[i]``."""
 
     labels: tuple[str, ...]
-    vectors: torch.Tensor  # [C, D]
+    vectors: Any  # [C, D]: a torch tensor, or a numpy array for the ONNX backend
     owner: int
     # a string, or a function giving it: hashing the label encoder costs a pass over its
     # weights, paid only when a set is saved or loaded
@@ -65,6 +66,8 @@ class LabelSet:
             "fingerprint": self.fingerprint,
             "model": self.model_name,
         }
+        import torch  # here only: the ONNX backend's label sets run without torch
+
         vectors = self.vectors.detach().to("cpu", torch.float32).contiguous()
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
         os.close(fd)
@@ -115,6 +118,8 @@ def label_encoder_fingerprint(module: torch.nn.Module, labels_tokenizer: Any) ->
     float32 values) and the label tokenizer's class and vocabulary: equal exactly when two
     models turn the same label text into the same vector. Paths play no part, so a copy of a
     checkpoint on another machine has the same fingerprint."""
+    import torch
+
     digest = hashlib.sha256()
     for name, tensor in sorted(module.state_dict().items()):
         if not name.startswith(("label_encoder.", "label_mlp.")):

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from biomedner.config import ModelConfig
 from biomedner.errors import CheckpointError
+
+if TYPE_CHECKING:  # torch loads with the weights: reading a config needs none of it
+    import torch
 
 # (name on disk, name in biomedner), by prefix
 KEY_MAP: tuple[tuple[str, str], ...] = (
@@ -64,6 +66,8 @@ def read_state_dict(model_dir: Path) -> dict[str, torch.Tensor]:
             raise CheckpointError(f"{safetensors_path} is corrupt or truncated: {exc}") from exc
     elif pickle_path.is_file():
         try:
+            import torch
+
             raw = torch.load(pickle_path, map_location="cpu", weights_only=True)
         except Exception as exc:
             raise CheckpointError(

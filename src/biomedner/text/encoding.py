@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from biomedner.modeling.batch import EncodedBatch
+if TYPE_CHECKING:  # rows pad with numpy alone; only the torch batch needs torch
+    from biomedner.modeling.batch import EncodedBatch
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,10 @@ def collate(
 ) -> EncodedBatch:
     """``sequences[b]`` = prompt words (``prompt_lengths[b]`` of them; 0 for the bi-encoder)
     followed by the text words of window b."""
+    import torch
+
+    from biomedner.modeling.batch import EncodedBatch
+
     enc = tokenizer(
         [list(s) for s in sequences],
         is_split_into_words=True,
@@ -148,6 +153,16 @@ def encode_row(
 
 def collate_rows(rows: Sequence[EncodedRow], info: TokenizerInfo) -> EncodedBatch:
     """Pads pre-tokenized rows into the batch the tokenizer's padded call would give."""
+    import torch
+
+    from biomedner.modeling.batch import EncodedBatch
+
+    arrays = pad_rows(rows, info)
+    return EncodedBatch(**{name: torch.from_numpy(a) for name, a in arrays.items()})
+
+
+def pad_rows(rows: Sequence[EncodedRow], info: TokenizerInfo) -> dict[str, np.ndarray]:
+    """:func:`collate_rows` as numpy arrays, by :class:`EncodedBatch` field name."""
     lengths = np.array([len(r.input_ids) for r in rows])
     width = int(lengths.max())
     shifts = width - lengths if info.pad_left else np.zeros_like(lengths)
@@ -156,14 +171,14 @@ def collate_rows(rows: Sequence[EncodedRow], info: TokenizerInfo) -> EncodedBatc
     input_ids[token_mask] = np.concatenate([r.input_ids for r in rows])
     word_index, word_mask = _pad_positions([r.word_starts for r in rows], shifts)
     label_index, label_mask = _pad_positions([r.label_starts for r in rows], shifts)
-    return EncodedBatch(
-        input_ids=torch.from_numpy(input_ids),
-        attention_mask=torch.from_numpy(token_mask.astype(np.int64)),
-        word_index=torch.from_numpy(word_index),
-        word_mask=torch.from_numpy(word_mask),
-        label_index=torch.from_numpy(label_index),
-        label_mask=torch.from_numpy(label_mask),
-    )
+    return {
+        "input_ids": input_ids,
+        "attention_mask": token_mask.astype(np.int64),
+        "word_index": word_index,
+        "word_mask": word_mask,
+        "label_index": label_index,
+        "label_mask": label_mask,
+    }
 
 
 def _ragged_mask(lengths: np.ndarray, width: int, shifts: np.ndarray) -> np.ndarray:

@@ -17,15 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from biomedner.config import ModelConfig
 from biomedner.errors import CheckpointError, InputError
 from biomedner.logging import get_logger
-from biomedner.modeling.batch import EncodedBatch
 from biomedner.text.align import drop_words_without_tokens
 from biomedner.text.chunk import window_ranges
 from biomedner.text.encoding import (
@@ -39,6 +37,11 @@ from biomedner.text.encoding import (
 )
 from biomedner.text.prompt import prompt_words
 from biomedner.text.words import Words, WordSplitter
+
+if TYPE_CHECKING:  # the ONNX backend prepares numpy rows without torch
+    import torch
+
+    from biomedner.modeling.batch import EncodedBatch
 
 logger = get_logger(__name__)
 
@@ -189,8 +192,16 @@ class TextPipeline:
     def label_tokens(self, labels: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Bi-encoder: label token ids and mask [C, L] for the label encoder. A label longer
         than the label encoder accepts is refused, never cut."""
-        enc = self.labels_tokenizer(list(labels), padding="longest", return_tensors="pt")
-        ids, mask = enc["input_ids"], enc["attention_mask"]
+        import torch
+
+        ids, mask = self.label_token_arrays(labels)
+        return torch.from_numpy(ids), torch.from_numpy(mask)
+
+    def label_token_arrays(self, labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`label_tokens` as int64 numpy arrays."""
+        enc = self.labels_tokenizer(list(labels), padding="longest", return_tensors="np")
+        ids = np.asarray(enc["input_ids"], dtype=np.int64)
+        mask = np.asarray(enc["attention_mask"], dtype=np.int64)
         limit = self.max_label_tokens
         if limit is not None and ids.shape[1] > limit:
             lengths = mask.sum(1).tolist()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from biomedner.cli.main import app
@@ -16,7 +17,13 @@ runner = CliRunner()
     ("extra", "message"),
     [
         (["--quantize", "int4"], "error: --quantize 'int4' is unknown"),
-        (["--quantize", "int8", "--device", "cuda"], "error: --quantize int8 runs on CPU only"),
+        (
+            ["--quantize", "int8", "--device", "cuda"],
+            # without a GPU the device itself is the first mistake named
+            "error: --quantize int8 runs on CPU only"
+            if torch.cuda.is_available()
+            else "error: --device 'cuda': no CUDA GPU",
+        ),
         (["--quantize", "int8", "--precision", "bf16"], "error: --quantize int8 runs in fp32"),
     ],
 )

@@ -20,16 +20,6 @@ pytestmark = pytest.mark.parity
 WORD_RE = re.compile(r"\w+(?:[-_]\w+)*|\S")  # gliner's default word splitter
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _torch_threads() -> Any:
-    torch = pytest.importorskip("torch")
-    pytest.importorskip("gliner")
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(before)
-
-
 @cache
 def _gliner(path: Path) -> Any:
     from tests.fixtures.checkpoints import load_gliner

@@ -28,16 +28,6 @@ INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"  # see test_parity_gliner.py
 TEXTS = [t for t in SENTENCES if not any(ch in t for ch in INVISIBLE)][:24]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _torch_threads() -> Any:
-    torch = pytest.importorskip("torch")
-    pytest.importorskip("gliner")
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(before)
-
-
 @cache
 def _models(path: Path) -> tuple[Any, Any]:
     from biomedner import NERModel

@@ -41,16 +41,6 @@ CHECKPOINTS = ["minilm_uni_ckpt", "minilm_bi_ckpt", "deberta_uni_ckpt", "deberta
 BI_CHECKPOINTS = [name for name in CHECKPOINTS if "_bi_" in name]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _torch_threads() -> Any:
-    torch = pytest.importorskip("torch")
-    pytest.importorskip("gliner")
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(before)
-
-
 @cache
 def _gliner(path: Path) -> Any:
     from tests.fixtures.checkpoints import load_gliner

@@ -45,6 +45,16 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
+def path_digest(path: Path) -> str:
+    """sha256 of a file, or of a folder's files (sorted relative paths and their digests)."""
+    if not path.is_dir():
+        return file_digest(path)
+    h = hashlib.sha256()
+    for q in sorted(q for q in path.rglob("*") if q.is_file()):
+        h.update(f"{q.relative_to(path).as_posix()}\0{file_digest(q)}\n".encode())
+    return h.hexdigest()
+
+
 def registered_test_split(path: str | Path) -> str | None:
     """What registered test split ``path`` is or holds (a description), or None."""
     p = Path(path)

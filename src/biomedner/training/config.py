@@ -95,7 +95,7 @@ class RecordsSource(_Closed):
     kind: Literal["records"]
     path: str
     allow_test_file: bool = False  # a file named like a test split is refused unless set
-    weight: float = Field(default=1.0, gt=0)
+    weight: float = Field(default=1.0, ge=0)  # mixing weight; 0 turns the source off
     max_records: int | None = Field(default=None, gt=0)
     label_map: dict[str, str] = Field(default_factory=dict)
     lowercase_labels: bool = False
@@ -108,7 +108,7 @@ class TeacherSource(_Closed):
     kind: Literal["teacher"]
     texts: str
     annotations: str
-    weight: float = Field(default=1.0, gt=0)
+    weight: float = Field(default=1.0, ge=0)  # mixing weight; 0 turns the source off
     max_records: int | None = Field(default=None, gt=0)
     label_map: dict[str, str] = Field(default_factory=dict)
     lowercase_labels: bool = False
@@ -122,11 +122,26 @@ class CorpusSource(_Closed):
     allow_test_file: bool = False  # a file named like a test split is refused unless set
     format: str | None = None
     read_options: dict[str, Any] = Field(default_factory=dict)
-    weight: float = Field(default=1.0, gt=0)
+    weight: float = Field(default=1.0, ge=0)  # mixing weight; 0 turns the source off
     max_records: int | None = Field(default=None, gt=0)
     label_map: dict[str, str] = Field(default_factory=dict)
     # "ACTOR" -> "actor", "rating_average" -> "rating average": natural-language labels
     lowercase_labels: bool = True
+
+
+class TypeQueriesSource(_Closed):
+    """Per-type query annotations (one entity type per passage and line, gold mentions as strings:
+    Pile-NER / SLIMER instruction data), read by ``biomedner.data.type_queries``. Only the types
+    asked of a passage are known, so no negatives are sampled for it unless set."""
+
+    kind: Literal["type_queries"]
+    path: str
+    allow_test_file: bool = False  # a file named like a test split is refused unless set
+    weight: float = Field(default=1.0, ge=0)  # mixing weight; 0 turns the source off
+    max_records: int | None = Field(default=None, gt=0)
+    label_map: dict[str, str] = Field(default_factory=dict)
+    lowercase_labels: bool = True
+    sample_negatives: bool = False
 
 
 class BenchmarkSource(_Closed):
@@ -136,14 +151,15 @@ class BenchmarkSource(_Closed):
     name: str
     split: Literal["train", "dev"] = "train"
     data_root: str | None = None
-    weight: float = Field(default=1.0, gt=0)
+    weight: float = Field(default=1.0, ge=0)  # mixing weight; 0 turns the source off
     max_records: int | None = Field(default=None, gt=0)
     label_map: dict[str, str] = Field(default_factory=dict)
     lowercase_labels: bool = False
 
 
 Source = Annotated[
-    RecordsSource | TeacherSource | CorpusSource | BenchmarkSource, Field(discriminator="kind")
+    RecordsSource | TeacherSource | CorpusSource | TypeQueriesSource | BenchmarkSource,
+    Field(discriminator="kind"),
 ]
 
 
@@ -152,6 +168,15 @@ class StageConfig(_Closed):
     steps: int = Field(gt=0)  # optimiser steps
     sources: list[Source] = Field(min_length=1)
     optim: dict[str, Any] = Field(default_factory=dict)  # overrides of [optim] for this stage
+    # where sampled negative labels come from: each source's own labels, or every source's of
+    # the stage (a source with sample_negatives = false gets none either way)
+    negatives_from: Literal["source", "stage"] = "source"
+
+    @model_validator(mode="after")
+    def _one_source_on(self) -> StageConfig:
+        if not any(src.weight > 0 for src in self.sources):
+            raise ValueError(f"stage {self.name!r}: every source has weight 0")
+        return self
 
 
 class EvalConfig(_Closed):
@@ -281,7 +306,8 @@ def _parse_value(raw: str) -> Any:
 
 def apply_override(data: dict[str, Any], assignment: str) -> None:
     """``a.b.c=value``; list items by index (``stages.0.steps=10``). Creating a new key is
-    allowed (validation then rejects unknown ones with their full path)."""
+    allowed (validation then rejects unknown ones with their full path). An empty value
+    (``model.backbone=``) removes the key, so its default applies."""
     if "=" not in assignment:
         raise ConfigError(f"--set expects key=value, got {assignment!r}")
     key, raw = assignment.split("=", 1)
@@ -302,6 +328,11 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
         else:
             raise ConfigError(f"--set {key}: {where} is a value, not a table")
     last = parts[-1]
+    if not raw.strip():
+        if not isinstance(node, dict):
+            raise ConfigError(f"--set {key}=: only a table's key can be removed")
+        node.pop(last, None)
+        return
     value = _parse_value(raw.strip())
     if isinstance(node, list):
         if not last.isdigit() or int(last) >= len(node):

@@ -41,6 +41,9 @@ class Example:
 class ExampleSettings:
     prompt_reserve: int = 0  # sub-tokens kept free for the prompt in every window
     unaligned: AlignPolicy = "skip"
+    # only the record's own labels are known (per-type query data): a window's negatives are the
+    # record's labels it does not contain, and a window left with no label at all is skipped
+    known_labels_only: bool = False
 
 
 def build_examples(
@@ -117,15 +120,23 @@ def _record_examples(
     cumulative = np.concatenate([[0], np.cumsum(c)])
     covered: set[tuple[int, int, str]] = set()
     examples = []
+    record_labels = list(dict.fromkeys(lab for _, _, lab in spans))
     for k, (lo, hi) in enumerate(ranges):
         inside = tuple((s - lo, e - lo, lab) for s, e, lab in spans if s >= lo and e <= hi)
         covered.update((s + lo, e + lo, lab) for s, e, lab in inside)
+        negatives = tuple(record.negatives)
+        if settings.known_labels_only:
+            present = {lab for _, _, lab in inside}
+            negatives += tuple(lab for lab in record_labels if lab not in present)
+            if not inside and not negatives:
+                counts["examples_without_known_labels_skipped"] += 1
+                continue
         examples.append(
             Example(
                 id=record.id if len(ranges) == 1 else f"{record.id}@{k}",
                 words=tuple(words.tokens[lo:hi]),
                 spans=inside,
-                negatives=tuple(record.negatives),
+                negatives=negatives,
                 num_tokens=int(cumulative[hi] - cumulative[lo]),
             )
         )

@@ -8,7 +8,13 @@ import shutil
 from pathlib import Path
 
 from biomedner.errors import ConfigError
-from biomedner.training.config import CorpusSource, RecordsSource, TeacherSource, TrainConfig
+from biomedner.training.config import (
+    CorpusSource,
+    RecordsSource,
+    TeacherSource,
+    TrainConfig,
+    TypeQueriesSource,
+)
 
 
 def check_run(config: TrainConfig, *, resume: bool, overwrite: bool) -> None:
@@ -48,7 +54,7 @@ def _check_sources(config: TrainConfig) -> None:
         for i, source in enumerate(stage.sources):
             where = f"stage {stage.name!r} source {i} ({source.kind})"
             paths: list[tuple[str, str]] = []
-            if isinstance(source, RecordsSource | CorpusSource):
+            if isinstance(source, RecordsSource | CorpusSource | TypeQueriesSource):
                 paths = [("path", source.path)]
             elif isinstance(source, TeacherSource):
                 paths = [("texts", source.texts), ("annotations", source.annotations)]
@@ -59,5 +65,5 @@ def _check_sources(config: TrainConfig) -> None:
                         f"{where}: {key} {str(resolved)!r} does not exist (paths are relative to "
                         "the config file's folder)"
                     )
-                if isinstance(source, RecordsSource | CorpusSource):
+                if isinstance(source, RecordsSource | CorpusSource | TypeQueriesSource):
                     guard_test_path(resolved, source.allow_test_file)

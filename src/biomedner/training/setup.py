@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -12,7 +12,7 @@ from biomedner.errors import ConfigError
 from biomedner.logging import get_logger
 from biomedner.model import NERModel
 from biomedner.training.batching import StageStream
-from biomedner.training.config import StageConfig, TrainConfig, resolve_model_ref
+from biomedner.training.config import Source, StageConfig, TrainConfig, resolve_model_ref
 from biomedner.training.evaluate import EvalSet, eval_set_from_benchmark, eval_set_from_records
 from biomedner.training.examples import ExampleSettings, build_examples
 from biomedner.training.sources import load_source
@@ -66,30 +66,51 @@ def prepare_stage(
     settings = ExampleSettings(prompt_reserve=reserve, unaligned=config.data.unaligned)
     sources, pools, infos = [], [], []
     totals: Counter[str] = Counter()
+    on = [src for src in stage.sources if src.weight > 0]
     for src in stage.sources:
+        if src.weight == 0:  # turned off (e.g. by --set): listed in the report, never read
+            infos.append({"kind": src.kind, "weight": 0, "read": False})
+            continue
         records, info = load_source(src, config)
         counts: Counter[str] = Counter()
-        examples = build_examples(records, pipeline, settings, counts)
+        known_only = not getattr(src, "sample_negatives", True)
+        examples = build_examples(
+            records, pipeline, replace(settings, known_labels_only=known_only), counts
+        )
         if not examples:
             raise ConfigError(f"stage {stage.name!r}: a source yielded no examples: {info}")
         info["examples"] = dict(counts)
         totals.update(counts)
         sources.append(examples)
-        labels = {s[2] for ex in examples for s in ex.spans} | {
-            n for ex in examples for n in ex.negatives
-        }
-        pools.append(sorted(labels))
+        pools.append(
+            sorted(
+                {s[2] for ex in examples for s in ex.spans}
+                | {n for ex in examples for n in ex.negatives}
+            )
+        )
         infos.append(info)
         logger.info("stage %s source %s: %s", stage.name, info.get("kind"), dict(counts))
+    pools = negative_pools(on, stage.negatives_from, pools)
     stream = StageStream(
         sources=sources,
-        weights=[s.weight for s in stage.sources],
+        weights=[s.weight for s in on],
         batch_size=batch_size,
         bucket_batches=bucket,
         seed=config.seed,
         stage=index,
     )
     return StageData(stream=stream, pools=pools, info=infos, example_counts=dict(totals))
+
+
+def negative_pools(
+    sources: list[Source], negatives_from: str, own: list[list[str]]
+) -> list[list[str]]:
+    """The labels each source's negatives are sampled from (``stages.negatives_from``)."""
+    shared = sorted(set().union(*own)) if negatives_from == "stage" else None
+    return [
+        [] if not getattr(src, "sample_negatives", True) else (shared or labels)
+        for src, labels in zip(sources, own)
+    ]
 
 
 def eval_set(config: TrainConfig) -> EvalSet | None:

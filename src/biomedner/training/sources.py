@@ -16,6 +16,7 @@ from typing import Any
 
 from biomedner.data.records import SpanLabel, TrainingRecord, iter_records
 from biomedner.errors import ConfigError, InputError
+from biomedner.evaluation.test_splits import path_digest
 from biomedner.logging import get_logger
 from biomedner.training.config import (
     BenchmarkSource,
@@ -24,6 +25,7 @@ from biomedner.training.config import (
     Source,
     TeacherSource,
     TrainConfig,
+    TypeQueriesSource,
 )
 
 logger = get_logger(__name__)
@@ -118,13 +120,14 @@ def load_source(source: Source, config: TrainConfig) -> tuple[list[TrainingRecor
         path = config.resolve(source.path)
         guard_test_path(path, source.allow_test_file)
         records = list(iter_records(path))
-        info["path"] = str(path)
+        info.update(path=str(path), sha256=path_digest(path))
     elif isinstance(source, TeacherSource):
         from biomedner.synth.align import align_annotations, load_texts
 
         texts_path, ann_path = config.resolve(source.texts), config.resolve(source.annotations)
         records, align_counts = align_annotations(load_texts(texts_path), ann_path)
         info.update(texts=str(texts_path), annotations=str(ann_path))
+        info["sha256"] = {"texts": path_digest(texts_path), "annotations": path_digest(ann_path)}
         info["alignment"] = align_counts.to_dict()
     elif isinstance(source, CorpusSource):
         from biomedner.corpora import read_with_report
@@ -133,8 +136,15 @@ def load_source(source: Source, config: TrainConfig) -> tuple[list[TrainingRecor
         guard_test_path(path, source.allow_test_file)
         docs, report = read_with_report(path, source.format, **source.read_options)
         records = _from_documents(docs, f"corpus:{path.name}", counts)
-        info["path"] = str(path)
+        info.update(path=str(path), sha256=path_digest(path))
         info["reader"] = _report_dict(report)
+    elif isinstance(source, TypeQueriesSource):
+        from biomedner.data.type_queries import read_type_queries
+
+        path = config.resolve(source.path)
+        guard_test_path(path, source.allow_test_file)
+        records = read_type_queries(path, counts)
+        info.update(path=str(path), sha256=path_digest(path))
     elif isinstance(source, BenchmarkSource):
         from biomedner.evaluation.benchmarks import load_benchmark
 

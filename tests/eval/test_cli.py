@@ -25,7 +25,9 @@ def registry_file(mini_registry, tmp_path: Path) -> Path:
 @pytest.fixture
 def cli_fake(monkeypatch: pytest.MonkeyPatch, fake_model_class):
     models = {"good": fake_model_class(perfect=True), "bad": fake_model_class()}
-    monkeypatch.setattr("biomedner.cli.evaluate.load_model", lambda path, device: models[path])
+    monkeypatch.setattr(
+        "biomedner.cli.evaluate.load_model", lambda path, device, quantize=None: models[path]
+    )
     return models
 
 
@@ -195,3 +197,39 @@ def test_convert_needs_a_discontinuous_policy_for_brat(tmp_path: Path) -> None:
     )
     assert res.exit_code == 0 and "read: discontinuous_entities = 1" in res.output
     assert sum(len(d.entities) for d in read(tmp_path / "o.jsonl")) == 10
+
+
+def test_evaluate_runs_under_the_asked_precision_and_names_it(
+    monkeypatch: pytest.MonkeyPatch, fake_model_class, mini_registry, mini_root: Path, tmp_path
+) -> None:
+    import torch
+
+    seen: dict = {}
+
+    class Recording(fake_model_class):
+        device = torch.device("cpu")
+
+        def predict_batch(self, texts, labels, threshold=0.5, mode="flat", batch_size=8, **kw):
+            seen["autocast_dtype"] = kw.get("autocast_dtype")
+            return super().predict_batch(texts, labels, threshold, mode, batch_size)
+
+    def load(path, device, quantize=None):
+        seen["quantize"] = quantize
+        return Recording(perfect=True)
+
+    monkeypatch.setattr("biomedner.cli.evaluate.load_model", load)
+    monkeypatch.setattr(  # whatever this CPU has, the command must pass the dtype on
+        "biomedner.modeling.precision.autocast_dtype", lambda precision, device: torch.bfloat16
+    )
+    reg = registry_file(mini_registry, tmp_path)
+    result = evaluate_cli("good", tmp_path / "bf16", reg, mini_root, "--precision", "bf16")
+    assert result.exit_code == 0, result.output
+    assert seen == {"quantize": None, "autocast_dtype": torch.bfloat16}
+    report = json.loads((tmp_path / "bf16" / "report.json").read_text())
+    assert report["model"]["id"] == "good (bf16)"
+    result = evaluate_cli("good", tmp_path / "int8", reg, mini_root, "--quantize", "int8")
+    assert result.exit_code == 0, result.output
+    assert seen["quantize"] == "int8"
+    assert json.loads((tmp_path / "int8" / "report.json").read_text())["model"]["id"] == (
+        "good (int8)"
+    )

@@ -1,4 +1,4 @@
-"""``biomedner predict --quantize/--precision``: mistakes stop before the model loads."""
+"""``biomedner predict/evaluate --quantize/--precision``: mistakes stop before the model loads."""
 
 from __future__ import annotations
 
@@ -27,9 +27,12 @@ runner = CliRunner()
         (["--quantize", "int8", "--precision", "bf16"], "error: --quantize int8 runs in fp32"),
     ],
 )
-def test_bad_speed_options_fail_before_loading(extra, message, tmp_path):
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_bad_speed_options_fail_before_loading(command, extra, message, tmp_path):
     # the model path does not exist: the option error must come first
     args = ["predict", "-m", str(tmp_path / "missing"), "-l", "drug", *extra, "Aspirin."]
+    if command == "evaluate":
+        args = ["evaluate", "-m", str(tmp_path / "missing"), "--out", str(tmp_path / "e"), *extra]
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     lines = [line for line in result.output.splitlines() if line.strip()]

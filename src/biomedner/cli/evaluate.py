@@ -8,18 +8,37 @@ from typing import Any
 import typer
 
 from biomedner.cli.app import app
-from biomedner.cli.options import check_choice, check_device, check_output_dir, check_threshold
+from biomedner.cli.options import (
+    check_choice,
+    check_device,
+    check_output_dir,
+    check_speed_options,
+    check_threshold,
+)
 from biomedner.errors import BiomednerError, InputError
 from biomedner.types import DECODE_MODES
 
 
-def load_model(path_or_hub_id: str, device: str) -> Any:
+def load_model(path_or_hub_id: str, device: str, quantize: str | None = None) -> Any:
     """The model the command evaluates (a seam tests replace with a fake model)."""
     from biomedner.io.quiet import quiet_transformers
     from biomedner.model import NERModel
 
     with quiet_transformers():
-        return NERModel.from_pretrained(path_or_hub_id, device=device)
+        return NERModel.from_pretrained(path_or_hub_id, device=device, quantize=quantize)
+
+
+class _Autocast:
+    """The model's ``predict_batch`` under an autocast dtype (``--precision bf16``)."""
+
+    def __init__(self, ner: Any, dtype: Any):
+        self.ner, self.dtype = ner, dtype
+
+    def predict_batch(self, texts, labels, threshold=0.5, mode="flat", batch_size=8):  # type: ignore[no-untyped-def]
+        return self.ner.predict_batch(
+            texts, labels, threshold=threshold, mode=mode, batch_size=batch_size,
+            autocast_dtype=self.dtype,
+        )  # fmt: skip
 
 
 def _floats(text: str) -> list[float]:
@@ -61,6 +80,10 @@ def evaluate_command(
         False, "--no-verify", help="Evaluate even if the data hash differs from the registry."
     ),
     no_plot: bool = typer.Option(False, "--no-plot", help="Skip the PNG plot."),
+    precision: str = typer.Option(
+        "fp32", help="fp32, or bf16/fp16 autocast (GPU; bf16 also on CPUs with it)."
+    ),
+    quantize: str | None = typer.Option(None, help="int8: int8 linear layers (CPU only)."),
     registry: Path | None = typer.Option(
         None, help="A benchmark registry JSON file to use instead of the shipped one."
     ),
@@ -78,6 +101,7 @@ def evaluate_command(
     if mode is not None:
         check_choice(mode, DECODE_MODES, "--mode")
     device = check_device(device)
+    check_speed_options(quantize, precision, device)
     for name in names:
         try:
             spec = get_benchmark(name, load_registry(registry) if registry is not None else None)
@@ -92,7 +116,11 @@ def evaluate_command(
         raise InputError("--benchmarks is empty; name registered benchmarks, e.g. ncbi_disease")
     try:
         reg = load_registry(registry) if registry is not None else None
-        ner = load_model(model, device)
+        ner = load_model(model, device, quantize)
+        if precision != "fp32":
+            from biomedner.modeling.precision import autocast_dtype
+
+            ner = _Autocast(ner, autocast_dtype(precision, ner.device))
         report = evaluate(
             ner,
             names,
@@ -106,7 +134,8 @@ def evaluate_command(
             tune_split=tune_split,
             thresholds=_floats(thresholds) if thresholds else DEFAULT_THRESHOLDS,
             out_dir=out,
-            model_id=model,
+            model_id=model
+            + (f" ({quantize or precision})" if quantize or precision != "fp32" else ""),
             verify=not no_verify,
             plot=not no_plot,
             registry=reg,

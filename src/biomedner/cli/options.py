@@ -50,6 +50,21 @@ def check_choice(value: str, choices: Iterable[str], flag: str) -> str:
     return value
 
 
+def check_speed_options(quantize: str | None, precision: str, device: str) -> None:
+    """``--quantize`` / ``--precision`` of the commands that run a model."""
+    from biomedner.modeling.precision import PRECISIONS
+
+    check_choice(precision, PRECISIONS, "--precision")
+    if quantize is None:
+        return
+    if quantize != "int8":
+        raise InputError(f"--quantize {quantize!r} is unknown; the one supported is int8")
+    if device != "cpu":
+        raise InputError("--quantize int8 runs on CPU only; use --precision bf16 on a GPU")
+    if precision != "fp32":
+        raise InputError("--quantize int8 runs in fp32; drop --precision")
+
+
 def check_threshold(value: float, flag: str = "--threshold") -> float:
     if not 0.0 <= value < 1.0:
         raise InputError(

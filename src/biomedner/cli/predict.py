@@ -15,12 +15,11 @@ from biomedner.cli.options import (
     check_choice,
     check_device,
     check_output_file,
+    check_speed_options,
     check_threshold,
 )
 from biomedner.errors import InputError
 from biomedner.types import DECODE_MODES
-
-PRECISIONS = ("fp32", "bf16", "fp16")
 
 
 @app.command("predict")
@@ -58,14 +57,13 @@ def predict_command(
 ) -> None:
     """Find entities; writes one JSON line per input text: {"id", "entities": [...]}."""
     # every option and the input are checked before the model loads (seconds to minutes)
-    check_choice(precision, PRECISIONS, "--precision")
     check_choice(mode, DECODE_MODES, "--mode")
     check_threshold(threshold)
     device = check_device(device)
     if output is not None:
         check_output_file(output, "--output")
     label_list = _labels_option(labels, labels_file)
-    _check_speed_options(quantize, precision, device)
+    check_speed_options(quantize, precision, device)
     inputs = read_inputs(input)
 
     from biomedner.io.quiet import quiet_transformers
@@ -91,17 +89,6 @@ def predict_command(
     # the previous file stays until every text is done; a failure leaves it untouched
     with atomic_open(output) as out:
         _run(out=out, **run)
-
-
-def _check_speed_options(quantize: str | None, precision: str, device: str) -> None:
-    if quantize is None:
-        return
-    if quantize != "int8":
-        raise InputError(f"--quantize {quantize!r} is unknown; the one supported is int8")
-    if device != "cpu":
-        raise InputError("--quantize int8 runs on CPU only; use --precision bf16 on a GPU")
-    if precision != "fp32":
-        raise InputError("--quantize int8 runs in fp32; drop --precision")
 
 
 def _run(

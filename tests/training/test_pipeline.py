@@ -117,3 +117,32 @@ def test_out_of_memory_fails_clearly_or_is_skipped_and_counted(
     assert result.finished and result.global_step == 10
     assert result.report["oom_skipped_steps"] == 1
     assert len(result.report["oom_skipped_example_ids"]) == 2  # the skipped step's batch
+
+
+def test_non_finite_gradients_stop_the_run_naming_the_step_and_group(
+    tiny_backbone, records_file, tmp_path, monkeypatch
+):
+    from biomedner.training.step import NonFiniteGradientError, StepRunner
+
+    real = StepRunner._backward
+    calls = {"n": 0}
+
+    def poisoned(self, batch):
+        calls["n"] += 1
+        loss = real(self, batch)
+        if calls["n"] == 3:  # step 2's micro-batch: a finite loss, a NaN gradient
+            head = [
+                p
+                for n, p in self.module.named_parameters()
+                if n.startswith("span_head.project_start")
+            ]
+            head[0].grad[..., 0] = float("nan")
+        return loss
+
+    monkeypatch.setattr(StepRunner, "_backward", poisoned)
+    cfg = config_from_dict(tiny_config(tiny_backbone, records_file, tmp_path / "a"))
+    with pytest.raises(
+        NonFiniteGradientError,
+        match=r"non-finite gradients at stage 'main' step 2 .* in span_head\.project_start;",
+    ):
+        train(cfg)

@@ -79,7 +79,7 @@ class StepRunner:
             self.optimizer.zero_grad(set_to_none=True)
             result.skipped = True
         else:
-            self._update()
+            self._update(where)
         self.scheduler.step()
         return result
 
@@ -94,17 +94,39 @@ class StepRunner:
             loss.backward()
         return float(loss.detach())
 
-    def _update(self) -> None:
+    def _update(self, where: str) -> None:
         dist_utils.all_reduce_gradients(self.module, self.dist)
         if self.scaler is not None:
             self.scaler.unscale_(self.optimizer)
+        grads = [p.grad for p in self.module.parameters() if p.grad is not None]
+        norm = torch.nn.utils.get_total_norm(grads)
+        # fp16's scaler skips such steps by design; otherwise one step would poison every weight
+        if self.scaler is None and not bool(torch.isfinite(norm)):
+            raise NonFiniteGradientError(
+                f"non-finite gradients at {where} (the loss was finite) in "
+                f"{', '.join(non_finite_groups(self.module))}; with precision = 'bf16' or "
+                "'fp16' try 'fp32' to confirm, else lower the learning rates"
+            )
         if self.optim.max_grad_norm is not None:
-            torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.optim.max_grad_norm)
+            torch.nn.utils.clip_grads_with_norm_(grads, self.optim.max_grad_norm, norm)
         if self.scaler is not None:
             self.scaler.step(self.optimizer)
             self.scaler.update()
         else:
             self.optimizer.step()
+
+
+class NonFiniteGradientError(BiomednerError):
+    """A step's gradients hold NaN or infinity although its loss was finite."""
+
+
+def non_finite_groups(module: torch.nn.Module, depth: int = 2) -> list[str]:
+    """Parameter groups (names cut to ``depth`` parts) whose gradients are not all finite."""
+    groups: dict[str, None] = {}
+    for name, param in module.named_parameters():
+        if param.grad is not None and not bool(torch.isfinite(param.grad).all()):
+            groups[".".join(name.split(".")[:depth])] = None
+    return list(groups) or ["(none found after all-reduce)"]
 
 
 def _oom_message(batch: TrainBatch, where: str) -> str:

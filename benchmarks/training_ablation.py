@@ -123,6 +123,16 @@ def plan(out: Path, seeds: list[int]) -> list[Job]:
             dep = f"s12_seed{seed}" if arm == "s12" and seed != first else (
                 "choose_stage2" if arm == "s12" else f"{arm}_seed{seed}")  # fmt: skip
             evaluate(f"{arm}_seed{seed}", out / arm / f"seed{seed}" / "model", "test", [dep])
+    # issue 17: what int8 and bf16 cost in accuracy, on the trained stage 1 + 2 model
+    for speed in (["--quantize", "int8"], ["--precision", "bf16"]):
+        dest = out / "eval" / "test" / f"s12_seed{first}_{speed[1]}"
+        argv = biomedner(
+            "evaluate", "--model", str(out / "s12" / f"seed{first}" / "model"),
+            "--benchmarks", "ncbi_disease,bc5cdr", "--out", str(dest), "--no-plot",
+            "--batch-size", "16", *speed,
+        )  # fmt: skip
+        jobs.append(Job(f"eval_test_s12_seed{first}_{speed[1]}", dest / "report.json",
+                        ["choose_stage2"], argv))  # fmt: skip
     for arm in ("s12", "s1_v1v2", "s2"):
         for bench in FEWSHOT["benchmarks"]:
             dest = out / "fewshot" / f"{arm}_{bench}"

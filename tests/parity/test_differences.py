@@ -7,31 +7,17 @@ from __future__ import annotations
 
 import re
 import warnings
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.fixtures.biomedical_texts import LABELS_3, LONG_DOCUMENTS, SENTENCES
+from tests.parity.conftest import biomedner_model, gliner_model
 
 pytestmark = pytest.mark.parity
 
 WORD_RE = re.compile(r"\w+(?:[-_]\w+)*|\S")  # gliner's default word splitter
-
-
-@cache
-def _gliner(path: Path) -> Any:
-    from tests.fixtures.checkpoints import load_gliner
-
-    return load_gliner(path)
-
-
-@cache
-def _biomedner(path: Path) -> Any:
-    from biomedner import NERModel
-
-    return NERModel.from_pretrained(path)
 
 
 def _caught(call: Any) -> tuple[Any, list[str]]:
@@ -47,10 +33,10 @@ def test_row_long_texts_cut_at_max_len_words(minilm_uni_ckpt: Path) -> None:
     words = list(WORD_RE.finditer(text))
     assert len(words) > 500
     cut = words[383].end()  # end of word 384
-    found, messages = _caught(lambda: _gliner(minilm_uni_ckpt).inference([text], LABELS_3)[0])
+    found, messages = _caught(lambda: gliner_model(minilm_uni_ckpt).inference([text], LABELS_3)[0])
     assert any(f"truncated to {384}" in m for m in messages), messages
     assert found and max(e["end"] for e in found) <= cut
-    ours = _biomedner(minilm_uni_ckpt).predict(text, LABELS_3)
+    ours = biomedner_model(minilm_uni_ckpt).predict(text, LABELS_3)
     assert sum(e.start >= cut for e in ours) > 20
     assert max(e.end for e in ours) > len(text) - 100
 
@@ -63,10 +49,10 @@ def test_row_words_past_the_token_limit_are_not_read(minilm_uni_ckpt: Path) -> N
     tail_b = "aspirin resistance lowers migraine " * 5  # same word lengths, other words
     texts = [head + tail_a, head + tail_b]
     assert len(WORD_RE.findall(texts[0])) < 384
-    tokenizer = _gliner(minilm_uni_ckpt).data_processor.transformer_tokenizer
+    tokenizer = gliner_model(minilm_uni_ckpt).data_processor.transformer_tokenizer
     assert len(tokenizer(head.split(), is_split_into_words=True)["input_ids"]) > 512
     (found_a, found_b), messages = _caught(
-        lambda: _gliner(minilm_uni_ckpt).inference(texts, LABELS_3, batch_size=1)
+        lambda: gliner_model(minilm_uni_ckpt).inference(texts, LABELS_3, batch_size=1)
     )
     assert not [m for m in messages if "trunc" in m.lower()]
 
@@ -76,7 +62,7 @@ def test_row_words_past_the_token_limit_are_not_read(minilm_uni_ckpt: Path) -> N
         ]
 
     assert tail(found_a) and tail(found_a) == tail(found_b)
-    model = _biomedner(minilm_uni_ckpt)
+    model = biomedner_model(minilm_uni_ckpt)
     ours_a, ours_b = (model.predict(t, LABELS_3) for t in texts)
     assert [e.text for e in ours_a if e.end > len(head)] != [
         e.text for e in ours_b if e.end > len(head)
@@ -100,7 +86,7 @@ def test_row_loading_is_not_strict(minilm_uni_ckpt: Path, tmp_path: Path) -> Non
         loaded, messages = _caught(lambda path=path: load_gliner(path))
         assert not [m for m in messages if name in m or "missing" in m or "unexpected" in m]
         with pytest.raises(CheckpointError, match=re.escape(name)):
-            _biomedner.__wrapped__(path)
+            biomedner_model.__wrapped__(path)
         if path is missing:
             assert not loaded.model.state_dict()[key].equal(original)  # random, not the weights
 
@@ -114,7 +100,7 @@ def test_row_label_vectors_are_not_tied_to_their_labels(
     together and another model refuses it."""
     from biomedner.errors import InputError
 
-    gliner = _gliner(minilm_bi_ckpt)
+    gliner = gliner_model(minilm_bi_ckpt)
     texts = SENTENCES[:4]
     vectors, _ = _caught(lambda: gliner.encode_labels(LABELS_3))
     plain = gliner.inference(texts, LABELS_3)
@@ -134,10 +120,10 @@ def test_row_label_vectors_are_not_tied_to_their_labels(
     assert key(with_vectors) == key(plain) and any(plain)
     flip = dict(zip(LABELS_3, reversed(LABELS_3)))
     assert key(swapped, flip) == key(plain)  # same spans, labels silently exchanged
-    ours = _biomedner(minilm_bi_ckpt)
+    ours = biomedner_model(minilm_bi_ckpt)
     label_set = ours.encode_labels(LABELS_3)
     assert ours.predict_batch(texts, label_set) == ours.predict_batch(texts, LABELS_3)
-    other = _biomedner.__wrapped__(minilm_bi_ckpt)
+    other = biomedner_model.__wrapped__(minilm_bi_ckpt)
     with pytest.raises(InputError, match="another model"):
         other.predict(texts[0], label_set)
 
@@ -148,8 +134,10 @@ def test_row_duplicate_labels(minilm_uni_ckpt: Path) -> None:
 
     texts = SENTENCES[:6]
     repeated = ["disease", "chemical", "disease"]
-    (with_repeat, messages) = _caught(lambda: _gliner(minilm_uni_ckpt).inference(texts, repeated))
-    assert with_repeat == _gliner(minilm_uni_ckpt).inference(texts, ["disease", "chemical"])
+    (with_repeat, messages) = _caught(
+        lambda: gliner_model(minilm_uni_ckpt).inference(texts, repeated)
+    )
+    assert with_repeat == gliner_model(minilm_uni_ckpt).inference(texts, ["disease", "chemical"])
     assert not [m for m in messages if "duplicate" in m.lower() or "disease" in m]
     with pytest.raises(InputError, match="'disease' is given twice"):
-        _biomedner(minilm_uni_ckpt).predict_batch(texts, repeated)
+        biomedner_model(minilm_uni_ckpt).predict_batch(texts, repeated)

@@ -6,14 +6,11 @@ biomedner must give the same entities, names and scores."""
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-from typing import Any
-
 import pytest
 
 from tests.fixtures.biomedical_texts import SENTENCES
 from tests.fixtures.compare import compare_predictions
+from tests.parity.conftest import biomedner_model, gliner_model
 
 pytestmark = pytest.mark.parity
 
@@ -28,20 +25,14 @@ INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"  # see test_parity_gliner.py
 TEXTS = [t for t in SENTENCES if not any(ch in t for ch in INVISIBLE)][:24]
 
 
-@cache
-def _models(path: Path) -> tuple[Any, Any]:
-    from biomedner import NERModel
-    from tests.fixtures.checkpoints import load_gliner
-
-    return load_gliner(path), NERModel.from_pretrained(path)
-
-
 @pytest.mark.parametrize("mode", ["flat", "nested"])
 @pytest.mark.parametrize("fixture_name", ["minilm_uni_ckpt", "minilm_bi_ckpt"])
 def test_descriptions_match_gliner(
     fixture_name: str, mode: str, request: pytest.FixtureRequest
 ) -> None:
-    gliner, ours = _models(request.getfixturevalue(fixture_name))
+    gliner, ours = (lambda p: (gliner_model(p), biomedner_model(p)))(
+        request.getfixturevalue(fixture_name)
+    )
     reference = gliner.inference(
         TEXTS, DESCRIBED, flat_ner=mode == "flat", threshold=THRESHOLD, batch_size=8
     )

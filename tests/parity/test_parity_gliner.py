@@ -24,6 +24,7 @@ from tests.fixtures.biomedical_texts import (
     SENTENCES,
 )
 from tests.fixtures.compare import compare_predictions
+from tests.parity.conftest import biomedner_model, gliner_model
 
 pytestmark = pytest.mark.parity
 
@@ -41,20 +42,6 @@ CHECKPOINTS = ["minilm_uni_ckpt", "minilm_bi_ckpt", "deberta_uni_ckpt", "deberta
 BI_CHECKPOINTS = [name for name in CHECKPOINTS if "_bi_" in name]
 
 
-@cache
-def _gliner(path: Path) -> Any:
-    from tests.fixtures.checkpoints import load_gliner
-
-    return load_gliner(path)
-
-
-@cache
-def _biomedner(path: Path) -> Any:
-    from biomedner import NERModel
-
-    return NERModel.from_pretrained(path, device="cpu")
-
-
 def _in_two_calls(predict: Any) -> list:
     """Sentences in batches of 8, long documents one at a time. DeBERTa's outputs move with the
     padding of the batch (gliner against itself: up to 4.5e-4 between batch sizes 1 and 8 on the
@@ -67,7 +54,7 @@ def _in_two_calls(predict: Any) -> list:
 @cache
 def _reference(path: Path, labels_key: str, mode: str) -> list[list[dict]]:
     return _in_two_calls(
-        lambda texts, bs: _gliner(path).inference(
+        lambda texts, bs: gliner_model(path).inference(
             texts,
             LABEL_SETS[labels_key],
             flat_ner=mode == "flat",
@@ -92,7 +79,7 @@ def test_same_entities_as_gliner(
     ckpt: Path = request.getfixturevalue(fixture_name)
     reference = _reference(ckpt, labels_key, mode)
     candidate = _in_two_calls(
-        lambda texts, bs: _biomedner(ckpt).predict_batch(
+        lambda texts, bs: biomedner_model(ckpt).predict_batch(
             texts, LABEL_SETS[labels_key], threshold=THRESHOLD, mode=mode, batch_size=bs
         )
     )
@@ -103,9 +90,9 @@ def test_same_entities_as_gliner(
 def test_single_text_predict_matches(fixture_name: str, request: pytest.FixtureRequest) -> None:
     ckpt: Path = request.getfixturevalue(fixture_name)
     texts = [SENTENCES[0], SENTENCES[15], LONG_DOCUMENTS[1]]
-    model = _biomedner(ckpt)
+    model = biomedner_model(ckpt)
     reference = [
-        _gliner(ckpt).predict_entities(text, LABELS_20, threshold=THRESHOLD, flat_ner=True)
+        gliner_model(ckpt).predict_entities(text, LABELS_20, threshold=THRESHOLD, flat_ner=True)
         for text in texts
     ]
     candidate = [model.predict(text, LABELS_20, threshold=THRESHOLD, mode="flat") for text in texts]
@@ -118,10 +105,10 @@ def test_per_text_labels(fixture_name: str, request: pytest.FixtureRequest) -> N
     ckpt: Path = request.getfixturevalue(fixture_name)
     texts = SENTENCES[:20]
     per_text = [LABELS_3 if i % 3 else LABELS_20[i % 7 : i % 7 + 5] for i in range(len(texts))]
-    reference = _gliner(ckpt).inference(
+    reference = gliner_model(ckpt).inference(
         texts, per_text, flat_ner=False, threshold=THRESHOLD, batch_size=BATCH_SIZE
     )
-    candidate = _biomedner(ckpt).predict_batch(
+    candidate = biomedner_model(ckpt).predict_batch(
         texts, per_text, threshold=THRESHOLD, mode="nested", batch_size=BATCH_SIZE
     )
     _assert_parity(f"{fixture_name}/per-text-labels", texts, reference, candidate)
@@ -131,8 +118,8 @@ def test_per_text_labels(fixture_name: str, request: pytest.FixtureRequest) -> N
 def test_texts_without_words(fixture_name: str, request: pytest.FixtureRequest) -> None:
     ckpt: Path = request.getfixturevalue(fixture_name)
     texts = [*EMPTY_TEXTS, SENTENCES[1]]
-    reference = _gliner(ckpt).inference(texts, LABELS_3, threshold=THRESHOLD)
-    candidate = _biomedner(ckpt).predict_batch(texts, LABELS_3, threshold=THRESHOLD)
+    reference = gliner_model(ckpt).inference(texts, LABELS_3, threshold=THRESHOLD)
+    candidate = biomedner_model(ckpt).predict_batch(texts, LABELS_3, threshold=THRESHOLD)
     assert [list(row) for row in candidate[: len(EMPTY_TEXTS)]] == [[] for _ in EMPTY_TEXTS]
     _assert_parity(f"{fixture_name}/no-words", texts, reference, candidate)
 
@@ -142,7 +129,7 @@ def test_encoded_label_set_gives_same_entities(
     fixture_name: str, request: pytest.FixtureRequest
 ) -> None:
     ckpt: Path = request.getfixturevalue(fixture_name)
-    model = _biomedner(ckpt)
+    model = biomedner_model(ckpt)
     label_set = model.encode_labels(LABELS_20)
     # The same label set serves two calls (flat, then nested): it is reusable, not consumed.
     for mode in ("flat", "nested"):
@@ -158,7 +145,7 @@ def test_encoded_label_set_gives_same_entities(
 
 def test_encode_labels_rejected_for_uni_encoder(minilm_uni_ckpt: Path) -> None:
     with pytest.raises(Exception, match=r"(?i)bi-encoder"):
-        _biomedner(minilm_uni_ckpt).encode_labels(LABELS_3)
+        biomedner_model(minilm_uni_ckpt).encode_labels(LABELS_3)
 
 
 @pytest.mark.parametrize("fixture_name", CHECKPOINTS)
@@ -171,7 +158,7 @@ def test_biomedner_checkpoint_loads_in_gliner(
 
     ckpt: Path = request.getfixturevalue(fixture_name)
     saved = tmp_path / "resaved"
-    _biomedner(ckpt).save_pretrained(saved)
+    biomedner_model(ckpt).save_pretrained(saved)
 
     assert (saved / "gliner_config.json").is_file() and (saved / "model.safetensors").is_file()
     assert not (saved / "pytorch_model.bin").exists()
@@ -211,8 +198,10 @@ def test_words_without_sub_tokens(fixture_name: str, request: pytest.FixtureRequ
 
     ckpt: Path = request.getfixturevalue(fixture_name)
     assert SHIFTED_TEXTS, "the corpus must keep a text with invisible characters"
-    model = _biomedner(ckpt)
-    reference = _gliner(ckpt).inference(SHIFTED_TEXTS, LABELS_3, threshold=THRESHOLD, batch_size=1)
+    model = biomedner_model(ckpt)
+    reference = gliner_model(ckpt).inference(
+        SHIFTED_TEXTS, LABELS_3, threshold=THRESHOLD, batch_size=1
+    )
     candidate = model.predict_batch(SHIFTED_TEXTS, LABELS_3, threshold=THRESHOLD, batch_size=1)
     checked = 0
     for text, ref, ours in zip(SHIFTED_TEXTS, reference, candidate, strict=True):

@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from biomedner.cli.app import app
-from biomedner.errors import BiomednerError
+from biomedner.cli.options import check_choice
+from biomedner.errors import BiomednerError, InputError
 from biomedner.types import DECODE_MODES
 
 _FIELD_FLAGS = {
@@ -26,29 +27,21 @@ _FIELD_FLAGS = {
 }
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
-
-
-def _check_choice(value: str, choices: tuple[str, ...] | list[str], flag: str) -> None:
-    if value not in choices:
-        raise _fail(f"{flag} {value!r} is not one of {', '.join(choices)}")
-
-
 def _check_devices(spec: str | None, workers: int, engine: str) -> list[str]:
     from biomedner.annotate.options import parse_devices
 
     if spec is None:
         return ["cpu"]
     if engine == "ray":
-        raise _fail("--devices is for the local engine; with --engine ray use --gpus-per-actor")
+        raise InputError(
+            "--devices is for the local engine; with --engine ray use --gpus-per-actor"
+        )
     try:
         devices = parse_devices(spec)
     except ValueError as exc:
-        raise _fail(f"--devices: {exc}") from None
+        raise InputError(f"--devices: {exc}") from None
     if len(devices) > 1 and workers not in (1, len(devices)):
-        raise _fail(
+        raise InputError(
             f"--workers {workers} does not match the {len(devices)} devices of --devices; "
             "one worker runs per listed device"
         )
@@ -60,7 +53,7 @@ def _check_devices(spec: str | None, workers: int, engine: str) -> list[str]:
         for d in cuda:
             index = int(d.split(":")[1]) if ":" in d else 0
             if index >= count:
-                raise _fail(f"--devices: {d} is not available here ({count} CUDA device(s))")
+                raise InputError(f"--devices: {d} is not available here ({count} CUDA device(s))")
     return devices
 
 
@@ -124,19 +117,19 @@ def annotate_command(
     from biomedner.annotate import AnnotateOptions, AnnotateStopped, run_annotate
     from biomedner.annotate.run import prepare
 
-    _check_choice(mode, DECODE_MODES, "--mode")
-    _check_choice(precision, ("fp32", "bf16", "fp16"), "--precision")
-    _check_choice(on_error, ("stop", "skip"), "--on-error")
-    _check_choice(engine, ("local", "ray"), "--engine")
-    _check_choice(discontinuous, ("error", "fragments", "merge", "skip"), "--discontinuous")
+    check_choice(mode, DECODE_MODES, "--mode")
+    check_choice(precision, ("fp32", "bf16", "fp16"), "--precision")
+    check_choice(on_error, ("stop", "skip"), "--on-error")
+    check_choice(engine, ("local", "ray"), "--engine")
+    check_choice(discontinuous, ("error", "fragments", "merge", "skip"), "--discontinuous")
     if engine == "local" and (ray_address or actors != 1):
-        raise _fail("--ray-address and --actors need --engine ray")
+        raise InputError("--ray-address and --actors need --engine ray")
     if engine == "ray" and workers != 1:
-        raise _fail("--workers is for the local engine; with --engine ray use --actors")
+        raise InputError("--workers is for the local engine; with --engine ray use --actors")
     device_list = _check_devices(devices, workers, engine)
     label_list = [part.strip() for part in labels.split(",") if part.strip()]
     if not label_list:
-        raise _fail("--labels is empty; give comma-separated label names")
+        raise InputError("--labels is empty; give comma-separated label names")
     try:
         options = AnnotateOptions(
             inputs=inputs,
@@ -168,15 +161,15 @@ def annotate_command(
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else ""
         flag = _FIELD_FLAGS.get(field, f"--{field.replace('_', '-')}")
-        raise _fail(f"{flag}: {first['msg']}") from None
+        raise InputError(f"{flag}: {first['msg']}") from None
     try:
         prepared = prepare(options)
         summary = run_annotate(options, prepared)
     except AnnotateStopped as exc:
-        raise _fail(
+        raise InputError(
             f"{exc} (stopped; {exc.finished} finished shard(s) kept in {out}; fix the record "
             "and rerun, or pass --on-error skip)"
         ) from None
     except BiomednerError as exc:
-        raise _fail(str(exc)) from None
+        raise InputError(str(exc)) from None
     typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from biomedner.cli.app import app
-from biomedner.errors import BiomednerError
+from biomedner.errors import BiomednerError, InputError
 
 _FLAGS = {
     "max_body_bytes": "--max-body-bytes",
@@ -24,11 +24,6 @@ _FLAGS = {
     "precision": "--precision",
     "api_key": "--api-key",
 }
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
 
 
 @app.command("serve")
@@ -69,7 +64,7 @@ def serve_command(
 
     missing = [m for m in ("fastapi", "uvicorn") if importlib.util.find_spec(m) is None]
     if missing:
-        raise _fail(
+        raise InputError(
             f"biomedner serve needs {' and '.join(missing)}: pip install 'biomedner[serve]'"
         )
     try:
@@ -87,11 +82,11 @@ def serve_command(
     except ValidationError as exc:
         err = exc.errors()[0]
         flag = _FLAGS.get(str(err["loc"][0]), str(err["loc"][0]))
-        raise _fail(f"{flag}: {err['msg']} (got {err.get('input')!r})") from None
+        raise InputError(f"{flag}: {err['msg']} (got {err.get('input')!r})") from None
     if not 1 <= port <= 65535:
-        raise _fail(f"--port must lie in 1..65535, got {port}")
+        raise InputError(f"--port must lie in 1..65535, got {port}")
     if precision != "fp32" and device == "cpu":
-        raise _fail(f"--precision {precision} needs a GPU --device; use fp32 on the CPU")
+        raise InputError(f"--precision {precision} needs a GPU --device; use fp32 on the CPU")
     _check_port(host, port)
 
     from biomedner.model import NERModel  # caps oneDNN's primitive cache (runtime.py)
@@ -99,9 +94,9 @@ def serve_command(
     try:
         ner = NERModel.from_pretrained(model, device=device)
     except (BiomednerError, OSError) as exc:
-        raise _fail(f"--model {model}: {exc}") from None
+        raise InputError(f"--model {model}: {exc}") from None
     except RuntimeError as exc:  # torch: an unknown or unavailable device
-        raise _fail(f"--device {device}: {exc}") from None
+        raise InputError(f"--device {device}: {exc}") from None
 
     import uvicorn
 
@@ -121,7 +116,7 @@ def _check_port(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise _fail(f"--host {host}: cannot resolve it ({exc.strerror})") from None
+        raise InputError(f"--host {host}: cannot resolve it ({exc.strerror})") from None
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -129,4 +124,4 @@ def _check_port(host: str, port: int) -> None:
             sock.bind(address)
         except OSError as exc:
             what = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be bound ({exc})"
-            raise _fail(f"--port {port} on {host} {what}; choose another --port") from None
+            raise InputError(f"--port {port} on {host} {what}; choose another --port") from None

@@ -15,8 +15,10 @@ from biomedner.errors import FormatError, InputError
 from biomedner.evaluation import EvalReport, compare_reports, compare_seeded
 from biomedner.evaluation.markdown import comparison_markdown, seeded_comparison_markdown
 from biomedner.evaluation.significance import (
+    approximate_randomization,
     mean_approximate_randomization,
     mean_paired_bootstrap,
+    paired_bootstrap,
 )
 
 runner = CliRunner()
@@ -79,6 +81,19 @@ def test_mean_over_benchmarks_on_a_hand_computed_case() -> None:
     assert mean["strict"]["f1_b"] == pytest.approx((1 / 3 + 0) / 2)
     assert mean["strict"]["difference"] == pytest.approx(2 / 3)
     assert mean["strict"]["paired_bootstrap"]["ci95"] == pytest.approx([0.5, 0.75])
+
+
+@pytest.mark.parametrize("shape", [(1,), (7,), (300,)])
+def test_the_mean_over_one_benchmark_is_that_benchmarks_test(shape: tuple[int]) -> None:
+    # same statistic, same random draws: the mean tests reduce to the per-benchmark ones
+    rng = np.random.default_rng(shape[0])
+    a, b = rng.integers(0, 4, size=(*shape, 3)), rng.integers(0, 4, size=(*shape, 3))
+    assert mean_approximate_randomization([(a, b)], n_iterations=300, seed=5) == (
+        approximate_randomization(a, b, n_iterations=300, seed=5)
+    )
+    assert mean_paired_bootstrap([(a, b)], n_resamples=300, seed=5) == (
+        paired_bootstrap(a, b, n_resamples=300, seed=5)
+    )
 
 
 def test_pooled_counts_are_the_sum_over_seeds() -> None:
@@ -202,6 +217,9 @@ def test_refuses_missing_repeated_and_countless_reports(tmp_path: Path) -> None:
         compare_seeded([path, tmp_path / "a2.json"], [path], **FAST)
     with pytest.raises(InputError, match=r"a1\.json: given twice for side B"):
         compare_seeded([path], [path, path], **FAST)
+    twice = report("a", b1=B1_A)
+    with pytest.raises(InputError, match=r"A2 \(a\): the same report object is given twice"):
+        compare_seeded([twice, twice], [path], **FAST)
     with pytest.raises(InputError, match="side A has no report"):
         compare_seeded([], [path], **FAST)
     old = report("old", b1=B1_A)
@@ -290,6 +308,8 @@ def test_cli_refusals_name_the_file(tmp_path: Path) -> None:
     assert line == f"error: REPORT_A: {missing}: no such report file"
     line = _one_error_line(runner.invoke(app, ["compare", a1, f"{b},"]))
     assert "REPORT_B" in line and "empty entry" in line
+    line = _one_error_line(runner.invoke(app, ["compare", f"{a1},{tmp_path}", b]))
+    assert line == f"error: REPORT_A: {tmp_path} is a folder; give its report.json"
     line = _one_error_line(runner.invoke(app, ["compare", a1, f"{b},{b}"]))
     assert f"{b}: given twice for side B" in line
     line = _one_error_line(runner.invoke(app, ["compare", a1, b, "--iterations", "0"]))

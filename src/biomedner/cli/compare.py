@@ -25,6 +25,8 @@ def report_list(value: str, name: str) -> list[Path]:
             f"{name} {value!r} has an empty entry; give report.json files separated by commas"
         )
     for part in parts:
+        if Path(part).is_dir():
+            raise InputError(f"{name}: {part} is a folder; give its report.json")
         if not Path(part).is_file():
             raise InputError(f"{name}: {part}: no such report file")
     return [Path(p) for p in parts]

@@ -43,7 +43,10 @@ def _load(sources: Sequence[ReportSource], side: str) -> Seeds:
     seen: set[str] = set()
     for i, source in enumerate(sources):
         if isinstance(source, EvalReport):
-            seeds.append((f"{side}{i + 1} ({source.model.get('id')})", source))
+            label = f"{side}{i + 1} ({source.model.get('id')})"
+            if any(source is other for _, other in seeds):
+                raise InputError(f"{label}: the same report object is given twice for side {side}")
+            seeds.append((label, source))
             continue
         path = Path(source)
         label = str(path)

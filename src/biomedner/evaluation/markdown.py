@@ -99,4 +99,119 @@ def comparison_markdown(comparison: dict[str, Any]) -> str:
                 f"{c['paired_bootstrap']['p_value']:.4f} |"
             )
     lines.append("")
+    if "mean" in comparison:
+        lines += _mean_section(comparison["mean"])
+    return "\n".join(lines)
+
+
+def _diff_cells(c: dict[str, Any]) -> str:
+    """A - B, its bootstrap interval and both p-values, as table cells."""
+    ci = c["paired_bootstrap"]["ci95"]
+    return (
+        f"{100 * c['difference']:+.2f} | [{100 * ci[0]:+.2f}, {100 * ci[1]:+.2f}] | "
+        f"{c['approximate_randomization']['p_value']:.4f} | "
+        f"{c['paired_bootstrap']['p_value']:.4f} |"
+    )
+
+
+def _left_out_line(mean: dict[str, Any]) -> list[str]:
+    if not mean["left_out"]:
+        return []
+    parts = [f"{name} ({why})" for name, why in mean["left_out"].items()]
+    return [f"Left out of the mean: {'; '.join(parts)}.", ""]
+
+
+def _mean_section(mean: dict[str, Any]) -> list[str]:
+    lines = ["## Mean over benchmarks", ""]
+    if "skipped" in mean:
+        return [*lines, f"Not computed: {mean['skipped']}.", "", *_left_out_line(mean)]
+    lines += [
+        f"Unweighted mean of micro F1 over the {len(mean['benchmarks'])} benchmark(s) in both "
+        f"reports ({', '.join(mean['benchmarks'])}). AR swaps every document of every benchmark "
+        "independently; the bootstrap resamples documents within each benchmark.",
+        "",
+        "| matching | mean F1 A | mean F1 B | A - B | 95% CI of A - B | p (AR) | p (bootstrap) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for m, c in mean.items():
+        if m in ("benchmarks", "left_out"):
+            continue
+        lines.append(f"| {m} | {_pct(c['f1_a'])} | {_pct(c['f1_b'])} | {_diff_cells(c)}")
+    lines.append("")
+    return lines + _left_out_line(mean)
+
+
+def _spread(s: dict[str, Any]) -> str:
+    return _pct(s["mean"]) if s["sd"] is None else f"{_pct(s['mean'])} ± {_pct(s['sd'])}"
+
+
+def _side_line(name: str, side: dict[str, Any]) -> str:
+    items = [
+        # a report given as an object is already labelled with its model id
+        f"`{report}`" if report.endswith(f"({model})") else f"`{model}` ({report})"
+        for model, report in zip(side["models"], side["reports"], strict=True)
+    ]
+    return f"- {name}: {', '.join(items)}"
+
+
+def seeded_comparison_markdown(comparison: dict[str, Any]) -> str:
+    """Tables of :func:`biomedner.evaluation.compare_seeded`'s result: one per matching, a row
+    per benchmark and the mean row, then every seed's F1."""
+    n = comparison["n_seeds"]
+    mean = comparison["mean"]
+    matchings = comparison["matchings"]
+    lines = [
+        f"# A ({n['a']} seed(s)) vs B ({n['b']} seed(s))",
+        "",
+        _side_line("A", comparison["a"]),
+        _side_line("B", comparison["b"]),
+        "",
+        "F1 in %: mean ± sd over seeds per side. A - B is the difference of pooled micro F1 "
+        "(each side's per-document counts summed over its seeds); its 95% CI and the p-values of "
+        "approximate randomisation (AR) and the paired bootstrap resample documents, so they do "
+        "not cover the variation between training seeds: read them beside the per-seed spread. "
+        "The mean row is the unweighted mean of micro F1 over the benchmarks that every report "
+        "holds; its tests swap or resample documents within each benchmark.",
+        "",
+    ]
+    for m in matchings:
+        lines += [
+            f"## {m}",
+            "",
+            "| benchmark | F1 A | F1 B | A - B (pooled) | 95% CI of A - B | p (AR) | p (bootstrap) |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for name, per in comparison["benchmarks"].items():
+            if "skipped" in per:
+                lines.append(f"| {name} | - | - | - | - | skipped: {per['skipped']} | |")
+                continue
+            c = per[m]
+            lines.append(
+                f"| {name} | {_spread(c['f1_a'])} | {_spread(c['f1_b'])} | {_diff_cells(c)}"
+            )
+        if m in mean:
+            c = mean[m]
+            lines.append(
+                f"| **mean of {len(mean['benchmarks'])}** | {_spread(c['f1_a'])} | "
+                f"{_spread(c['f1_b'])} | {_diff_cells(c)}"
+            )
+        lines.append("")
+    if "skipped" in mean:
+        lines += [f"Mean over benchmarks not computed: {mean['skipped']}.", ""]
+    lines += _left_out_line(mean)
+    lines += [
+        "## Micro F1 of each seed",
+        "",
+        "| benchmark | matching | A | B |",
+        "|---|---|---|---|",
+    ]
+    rows = [(n, per) for n, per in comparison["benchmarks"].items() if "skipped" not in per]
+    if "skipped" not in mean:
+        rows.append(("mean", mean))
+    for name, per in rows:
+        for m in matchings:
+            a = ", ".join(_pct(x) for x in per[m]["f1_a_seeds"])
+            b = ", ".join(_pct(x) for x in per[m]["f1_b_seeds"])
+            lines.append(f"| {name} | {m} | {a} | {b} |")
+    lines.append("")
     return "\n".join(lines)

@@ -90,6 +90,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -373,6 +374,7 @@ def train_gliner(args: argparse.Namespace) -> None:
         report_to="none",
         disable_tqdm=True,
     )
+    label_counts = _count_labels(model.data_processor)
     t0 = time.perf_counter()
     trainer = model.train_model(train_dataset=train, eval_dataset=None, training_args=targs)
     seconds = round(time.perf_counter() - t0, 1)
@@ -389,11 +391,33 @@ def train_gliner(args: argparse.Namespace) -> None:
             "epochs": trainer.state.epoch,
             "train_examples": len(train),
             "final_log": history[-1] if history else None,
+            "label_counts": dict(label_counts),
             "gliner_version": _version("gliner"),
             "transformers_version": _version("transformers"),
         },
     )
     os.replace(tmp, dest)
+
+
+def _count_labels(processor) -> Counter[str]:
+    """Counts the label lists gliner's collator builds, without changing them (or its RNG use):
+    how many labels an example gets, and positive types its ``max_types`` cut dropped."""
+    counts: Counter[str] = Counter()
+    build = processor.batch_generate_class_mappings
+
+    def counted(batch_list, *a, **k):
+        class_to_ids, id_to_classes = build(batch_list, *a, **k)
+        for example, mapping in zip(batch_list, class_to_ids):
+            positives = {span[-1] for span in example["ner"]}
+            counts["examples"] += 1
+            counts["label_slots"] += len(mapping)
+            counts["positive_types"] += len(positives)
+            counts["positive_types_cut_by_max_types"] += len(positives - set(mapping))
+            counts["examples_given_the_empty_label"] += int("" in mapping)
+        return class_to_ids, id_to_classes
+
+    processor.batch_generate_class_mappings = counted
+    return counts
 
 
 def _same_start(module, weights: Path) -> None:
@@ -465,12 +489,22 @@ def summarize(args: argparse.Namespace) -> dict[str, Any]:
             "examples_seen": g["examples_seen"],
             "wall_seconds_subprocess": timings.get("train_gliner"),
             "seconds_train_model": g["seconds_train_model"],
+            "label_slots_per_example": g["label_counts"]["label_slots"]
+            / max(1, g["label_counts"]["examples"]),
+            "positive_labels_cut_by_max_types": g["label_counts"][
+                "positive_types_cut_by_max_types"
+            ],
         },
         "biomedner": {
             "optimizer_steps": b["global_step"],
             "examples_seen": b["global_step"] * batch,
             "wall_seconds_subprocess": timings.get("train_biomedner"),
             "seconds_this_run": b["seconds_this_run"],
+            "label_slots_per_example": b["counts"].get("label_slots", 0)
+            / max(1, b["global_step"] * batch),
+            "positive_labels_cut_by_max_types": b["counts"].get(
+                "positive_labels_cut_by_max_types", 0
+            ),
         },
         "f1": {name: {"biomedner": sb[name], "gliner": sg[name]} for name in sb},
         "mean_strict_f1": {

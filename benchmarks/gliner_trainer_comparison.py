@@ -41,8 +41,8 @@ transformer and its projection: gliner's ``token_rep_layer``, biomedner's ``enco
 (gliner ``learning_rate``/``weight_decay``/``others_lr``/``others_weight_decay``); cosine schedule
 with warm-up ratio; batch size; no gradient accumulation; max grad norm; focal loss alpha/gamma,
 summed over (span, label) cells (gliner ``loss_reduction="sum"``, ``masking="none"``);
-``max_types``; negative-type ratio 1; labels shuffled per example; seed; fp32 on CPU with
-``--threads`` torch threads; no checkpoints or dev evaluation during training (biomedner still
+``max_types``; negative-type ratio 1; labels shuffled per example; seed; fp32 on CPU (GPUs are
+hidden from every subprocess) with ``--threads`` torch threads; no checkpoints or dev evaluation during training (biomedner still
 writes its one end-of-stage checkpoint, inside its timed run).
 
 What gliner's trainer does its own way (the comparison is "each library's own trainer at equal
@@ -77,7 +77,7 @@ Full run (for the lead): the first command above (400 steps, seven benchmarks). 
 shared, loaded 2-core machine (load average 5-7) with one thread per process: about 2.5-4 s
 per step for either trainer (15-25 min each) and 2,000-4,000 characters of test text per second
 in evaluation (the seven test splits hold 3.05 M characters: 13-25 min per model), i.e. about
-1-2 h in all.
+1-2 h in all; at load average 7 a step took up to 50 s, so run it when the machine is quieter.
 """
 
 from __future__ import annotations
@@ -133,6 +133,8 @@ def _env(threads: int) -> dict[str, str]:
     # gliner builds label lists from Python sets (batch types, then shuffled): with randomised
     # string hashing its run would differ from process to process despite the seed
     env["PYTHONHASHSEED"] = "0"
+    # fp32 on CPU for both: `biomedner train` would otherwise take a visible GPU
+    env["CUDA_VISIBLE_DEVICES"] = ""
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in [str(REPO / "src"), env.get("PYTHONPATH", "")] if p
     )

@@ -380,7 +380,10 @@ def train_gliner(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     trainer = model.train_model(train_dataset=train, eval_dataset=None, training_args=targs)
     seconds = round(time.perf_counter() - t0, 1)
-    model.save_pretrained(str(tmp / "model"))
+    model.save_pretrained(str(tmp / "model"), safe_serialization=True)
+    for name in ("gliner_config.json", "model.safetensors"):
+        if not (tmp / "model" / name).is_file():
+            raise Failure(f"GLiNER.save_pretrained wrote no {name} in {tmp / 'model'}")
     shutil.rmtree(tmp / "hf", ignore_errors=True)
     history = trainer.state.log_history
     _write_text(tmp / "train_log.jsonl", "".join(json.dumps(h) + "\n" for h in history))

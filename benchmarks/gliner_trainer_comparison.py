@@ -209,7 +209,7 @@ def _recipe_toml(args: argparse.Namespace, optim: dict[str, Any], reserve: float
         'checkpoint = "init"',
         "",
         "[optim]",
-        *(f"{k} = {_toml_value(v)}" for k, v in optim.items() if v is not None),
+        *(f"{k} = {_toml_value(v)}" for k, v in optim.items()),
         "",
         "[data]",
         'unaligned = "error"  # the windows are exact word spans',
@@ -254,6 +254,9 @@ def prepare(args: argparse.Namespace) -> None:
         )
     stage = config.stages[0]
     optim = config.stage_optim(stage)
+    unset = [k for k, v in optim.model_dump().items() if v is None]
+    if unset:  # TOML has no null: the biomedner recipe would silently fall back to a default
+        raise Failure(f"--config: set optim.{', optim.'.join(unset)} (the comparison needs values)")
     seed_everything(config.seed)
     model = build_model(config, torch.device("cpu"))
     data = prepare_stage(config, 0, stage, model, optim.batch_size, optim.bucket_batches)

@@ -33,6 +33,8 @@ STAGE2_VARIANTS: dict[str, list[str]] = {
     # about a quarter of stage 2's micro-batches replay the stage-1 synthetic data
     "replay": ["stages.0.sources.12.weight=1.5", "stages.0.sources.13.weight=1.65"],
 }
+# the four benchmarks of abstracts (the sentence-level sets take most of the evaluation time)
+GLINER_TRAINER_BENCHMARKS = "ncbi_disease,bc5cdr,biored,jnlpba"
 FEWSHOT = {"benchmarks": ["ncbi_disease", "bc5cdr"], "shots": 10, "seeds": [0, 1, 2], "steps": 60}
 
 
@@ -133,7 +135,12 @@ def plan(out: Path, seeds: list[int]) -> list[Job]:
         )  # fmt: skip
         jobs.append(Job(f"eval_test_s12_seed{first}_{speed[1]}", dest / "report.json",
                         ["choose_stage2"], argv))  # fmt: skip
-    for arm in ("s12", "s1_v1v2", "s2"):
+    # issue 18 item 4: gliner's own trainer against biomedner's, same windows and budget
+    dest = out / "gliner_trainer"
+    argv = [sys.executable, str(REPO / "benchmarks" / "gliner_trainer_comparison.py"),
+            "--out", str(dest), "--steps", "400", "--benchmarks", GLINER_TRAINER_BENCHMARKS]  # fmt: skip
+    jobs.append(Job("gliner_trainer", dest / "summary.json", [], argv))
+    for arm in ("s12", "s1_v1v2"):
         for bench in FEWSHOT["benchmarks"]:
             dest = out / "fewshot" / f"{arm}_{bench}"
             argv = biomedner(
@@ -197,9 +204,14 @@ def run(jobs: list[Job], out: Path, lanes: int) -> None:
                 print(f"{time.strftime('%H:%M:%S')} {name}: {status}", flush=True)
                 if proc.returncode != 0:
                     failed.add(name)
-        pending = [j for j in jobs if not j.done.exists() and j.name not in running]
+        pending = [
+            j
+            for j in jobs
+            if not j.done.exists() and j.name not in running and not _alive(logs / f"{j.name}.pid")
+        ]
         pending = [j for j in pending if j.name not in failed]
-        if not pending and not running:
+        elsewhere = [j for j in jobs if not j.done.exists() and _alive(logs / f"{j.name}.pid")]
+        if not pending and not running and not elsewhere:
             break
         ready = [j for j in pending if all(by_name[d].done.exists() for d in j.deps)]
         blocked = [j for j in pending if any(d in failed for d in j.deps)]
@@ -211,7 +223,7 @@ def run(jobs: list[Job], out: Path, lanes: int) -> None:
                 job.action()
                 print(f"{time.strftime('%H:%M:%S')} {job.name}: {job.done.read_text()}")
                 continue
-            if len(running) >= lanes:
+            if len(running) + len(elsewhere) >= lanes:
                 break
             argv = job.command() if job.command is not None else job.argv
             assert argv is not None
@@ -221,10 +233,20 @@ def run(jobs: list[Job], out: Path, lanes: int) -> None:
             job.done.parent.parent.mkdir(parents=True, exist_ok=True)
             running[job.name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
                                                  env=env, cwd=REPO)  # fmt: skip
+            (logs / f"{job.name}.pid").write_text(str(running[job.name].pid))
             print(f"{time.strftime('%H:%M:%S')} {job.name}: started", flush=True)
         time.sleep(5)
     if failed:
         raise SystemExit(f"failed: {sorted(failed)}")
+
+
+def _alive(pid_file: Path) -> bool:
+    """A job started by an earlier run of this script that is still going (restart-safe)."""
+    try:
+        os.kill(int(pid_file.read_text()), 0)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def main() -> None:

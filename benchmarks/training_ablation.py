@@ -210,7 +210,11 @@ def run(jobs: list[Job], out: Path, lanes: int) -> None:
             if not j.done.exists() and j.name not in running and not _alive(logs / f"{j.name}.pid")
         ]
         pending = [j for j in pending if j.name not in failed]
-        elsewhere = [j for j in jobs if not j.done.exists() and _alive(logs / f"{j.name}.pid")]
+        elsewhere = [
+            j
+            for j in jobs
+            if not j.done.exists() and j.name not in running and _alive(logs / f"{j.name}.pid")
+        ]
         if not pending and not running and not elsewhere:
             break
         ready = [j for j in pending if all(by_name[d].done.exists() for d in j.deps)]

@@ -84,7 +84,13 @@ def build_gliner(cache: Path, backbone: Path, kind: str) -> Path:
 
 
 def runners(
-    ckpt: Path, kind: str, work: Path, labels: list[str], batch: int, threshold: float
+    ckpt: Path,
+    kind: str,
+    work: Path,
+    labels: list[str],
+    batch: int,
+    threshold: float,
+    reference_encoder: bool = False,
 ) -> dict:
     import torch
     from gliner import GLiNER
@@ -109,6 +115,10 @@ def runners(
     onnx_int8 = NERModel.from_pretrained(onnx_int8_dir, backend="onnx")
     kw = {"threshold": threshold, "batch_size": batch}
     out["biomedner fp32"] = lambda t: fp32.predict_batch(t, labels, **kw)
+    if reference_encoder:  # the same model with the CPU encoder shortcut off: its gain alone
+        plain = NERModel.from_pretrained(ckpt)
+        plain.module.encoder._fast_path = False
+        out["biomedner fp32, ref. enc."] = lambda t: plain.predict_batch(t, labels, **kw)
     out["biomedner int8"] = lambda t: int8.predict_batch(t, labels, **kw)
     out["biomedner bf16"] = lambda t: fp32.predict_batch(
         t, labels, autocast_dtype=torch.bfloat16, **kw
@@ -151,6 +161,12 @@ def main() -> None:
     ap.add_argument("--kinds", default="uni,bi")
     ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE / "published")
     ap.add_argument("--out", type=Path)
+    ap.add_argument(
+        "--reference-encoder",
+        action="store_true",
+        help="also time biomedner fp32 with its CPU encoder shortcut (fast_bert.py / "
+        "fast_deberta.py) turned off, in the same rounds",
+    )
     args = ap.parse_args()
 
     import torch
@@ -163,7 +179,9 @@ def main() -> None:
     report = {"machine": machine_info(), "args": {k: str(v) for k, v in vars(args).items()}}
     for kind in args.kinds.split(","):
         ckpt = build_gliner(args.cache, backbone, kind)
-        run = runners(ckpt, kind, args.cache, labels, args.batch, args.threshold)
+        run = runners(
+            ckpt, kind, args.cache, labels, args.batch, args.threshold, args.reference_encoder
+        )
         stats: dict[str, dict] = {}
         for name, fn in run.items():  # warm-up: first call, entities, memory rise
             before = _hwm_mib()

@@ -83,42 +83,62 @@ def build_gliner(cache: Path, backbone: Path, kind: str) -> Path:
     return out
 
 
+# the ratios are taken against these, so they always run
+REFERENCES = ("biomedner fp32", "gliner torch", "HF encoder forward")
+OPTIONAL = (
+    "biomedner fp32 ref-enc",
+    "biomedner int8",
+    "biomedner bf16",
+    "biomedner onnx",
+    "biomedner onnx-int8",
+    "gliner int8",
+)
+
+
 def runners(
-    ckpt: Path, kind: str, work: Path, labels: list[str], batch: int, threshold: float
+    ckpt: Path,
+    kind: str,
+    work: Path,
+    labels: list[str],
+    batch: int,
+    threshold: float,
+    wanted: set[str],
 ) -> dict:
     import torch
     from gliner import GLiNER
 
     from biomedner.model import NERModel
-    from biomedner.onnx.export import SPAN_GRAPH, _quantize_int8, export_onnx
 
     out: dict = {}
-    fp32 = NERModel.from_pretrained(ckpt)
-    int8 = NERModel.from_pretrained(ckpt, quantize="int8")
-    onnx_dir = work / f"onnx-{kind}"
-    if not (onnx_dir / "onnx_export.json").is_file():
-        export_onnx(fp32, onnx_dir)
-    onnx_int8_dir = work / f"onnx-int8-{kind}"
-    if not (onnx_int8_dir / "onnx_export.json").is_file():
-        shutil.copytree(onnx_dir, onnx_int8_dir, dirs_exist_ok=True)
-        _quantize_int8([onnx_int8_dir / SPAN_GRAPH])
-        manifest = json.loads((onnx_int8_dir / "onnx_export.json").read_text())
-        manifest["quantize"] = "int8"
-        (onnx_int8_dir / "onnx_export.json").write_text(json.dumps(manifest))
-    onnx = NERModel.from_pretrained(onnx_dir, backend="onnx")
-    onnx_int8 = NERModel.from_pretrained(onnx_int8_dir, backend="onnx")
     kw = {"threshold": threshold, "batch_size": batch}
+    fp32 = NERModel.from_pretrained(ckpt)
     out["biomedner fp32"] = lambda t: fp32.predict_batch(t, labels, **kw)
-    out["biomedner int8"] = lambda t: int8.predict_batch(t, labels, **kw)
-    out["biomedner bf16"] = lambda t: fp32.predict_batch(
-        t, labels, autocast_dtype=torch.bfloat16, **kw
-    )
-    out["biomedner onnx"] = lambda t: onnx.predict_batch(t, labels, **kw)
-    out["biomedner onnx-int8"] = lambda t: onnx_int8.predict_batch(t, labels, **kw)
+    if "biomedner fp32 ref-enc" in wanted:  # CPU encoder shortcut off: its gain alone
+        plain = NERModel.from_pretrained(ckpt)
+        plain.module.encoder._fast_path = False
+        out["biomedner fp32 ref-enc"] = lambda t: plain.predict_batch(t, labels, **kw)
+    if "biomedner int8" in wanted:
+        int8 = NERModel.from_pretrained(ckpt, quantize="int8")
+        out["biomedner int8"] = lambda t: int8.predict_batch(t, labels, **kw)
+    if "biomedner bf16" in wanted:
+        out["biomedner bf16"] = lambda t: fp32.predict_batch(
+            t, labels, autocast_dtype=torch.bfloat16, **kw
+        )
+    if "biomedner onnx" in wanted or "biomedner onnx-int8" in wanted:
+        onnx_dir, onnx_int8_dir = _onnx_exports(fp32, work, kind)
+        if "biomedner onnx" in wanted:
+            onnx = NERModel.from_pretrained(onnx_dir, backend="onnx")
+            out["biomedner onnx"] = lambda t: onnx.predict_batch(t, labels, **kw)
+        if "biomedner onnx-int8" in wanted:
+            onnx_int8 = NERModel.from_pretrained(onnx_int8_dir, backend="onnx")
+            out["biomedner onnx-int8"] = lambda t: onnx_int8.predict_batch(t, labels, **kw)
     g = GLiNER.from_pretrained(str(ckpt), load_tokenizer=True)
-    gq = GLiNER.from_pretrained(str(ckpt), load_tokenizer=True, quantize="int8")
     out["gliner torch"] = lambda t: g.inference(t, labels, threshold=threshold, batch_size=batch)
-    out["gliner int8"] = lambda t: gq.inference(t, labels, threshold=threshold, batch_size=batch)
+    if "gliner int8" in wanted:
+        gq = GLiNER.from_pretrained(str(ckpt), load_tokenizer=True, quantize="int8")
+        out["gliner int8"] = lambda t: gq.inference(
+            t, labels, threshold=threshold, batch_size=batch
+        )
     backbone = fp32.module.encoder.backbone
     pipeline = fp32.pipeline
 
@@ -133,6 +153,22 @@ def runners(
 
     out["HF encoder forward"] = encoder_only
     return out
+
+
+def _onnx_exports(model, work: Path, kind: str) -> tuple[Path, Path]:
+    from biomedner.onnx.export import SPAN_GRAPH, _quantize_int8, export_onnx
+
+    onnx_dir = work / f"onnx-{kind}"
+    if not (onnx_dir / "onnx_export.json").is_file():
+        export_onnx(model, onnx_dir)
+    onnx_int8_dir = work / f"onnx-int8-{kind}"
+    if not (onnx_int8_dir / "onnx_export.json").is_file():
+        shutil.copytree(onnx_dir, onnx_int8_dir, dirs_exist_ok=True)
+        _quantize_int8([onnx_int8_dir / SPAN_GRAPH])
+        manifest = json.loads((onnx_int8_dir / "onnx_export.json").read_text())
+        manifest["quantize"] = "int8"
+        (onnx_int8_dir / "onnx_export.json").write_text(json.dumps(manifest))
+    return onnx_dir, onnx_int8_dir
 
 
 def count_entities(result) -> float:
@@ -151,7 +187,18 @@ def main() -> None:
     ap.add_argument("--kinds", default="uni,bi")
     ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE / "published")
     ap.add_argument("--out", type=Path)
+    ap.add_argument(
+        "--runners",
+        default=",".join(r for r in OPTIONAL if r != "biomedner fp32 ref-enc"),
+        help="comma-separated runners besides the three references "
+        f"({', '.join(REFERENCES)}), from: {', '.join(OPTIONAL)}; 'biomedner fp32 ref-enc' "
+        "is biomedner fp32 with its CPU encoder shortcut (fast_bert.py / fast_deberta.py) off",
+    )
     args = ap.parse_args()
+    wanted = {name.strip() for name in args.runners.split(",") if name.strip()}
+    unknown = sorted(wanted - set(OPTIONAL) - set(REFERENCES))
+    if unknown:
+        ap.error(f"--runners: unknown runner(s) {', '.join(unknown)}; choose from {OPTIONAL}")
 
     import torch
 
@@ -163,7 +210,7 @@ def main() -> None:
     report = {"machine": machine_info(), "args": {k: str(v) for k, v in vars(args).items()}}
     for kind in args.kinds.split(","):
         ckpt = build_gliner(args.cache, backbone, kind)
-        run = runners(ckpt, kind, args.cache, labels, args.batch, args.threshold)
+        run = runners(ckpt, kind, args.cache, labels, args.batch, args.threshold, wanted)
         stats: dict[str, dict] = {}
         for name, fn in run.items():  # warm-up: first call, entities, memory rise
             before = _hwm_mib()
@@ -186,17 +233,17 @@ def main() -> None:
         rounds = range(args.repeats)
         for s in stats.values():
             s["texts_per_s"] = round(len(texts) / statistics.median(s["times"]), 2)
-            for ref in ("biomedner fp32", "gliner torch", "HF encoder forward"):
+            for ref in REFERENCES:
                 ratios = [stats[ref]["times"][r] / s["times"][r] for r in rounds]
                 s[f"speed_vs_{ref.replace(' ', '_')}"] = round(statistics.median(ratios), 3)
         report[kind] = stats
         print(f"\n{kind}: {args.texts} texts x ~{args.words} words, {args.labels} labels")
         print(
-            f"{'runner':22s} {'texts/s':>8s} {'x fp32':>7s} {'x gliner':>8s} {'x enc':>6s} {'ent/text':>8s} {'rss+MiB':>8s}"
+            f"{'runner':26s} {'texts/s':>8s} {'x fp32':>7s} {'x gliner':>8s} {'x enc':>6s} {'ent/text':>8s} {'rss+MiB':>8s}"
         )
         for name, s in stats.items():
             print(
-                f"{name:22s} {s['texts_per_s']:8.1f} {s['speed_vs_biomedner_fp32']:7.2f} "
+                f"{name:26s} {s['texts_per_s']:8.1f} {s['speed_vs_biomedner_fp32']:7.2f} "
                 f"{s['speed_vs_gliner_torch']:8.2f} {s['speed_vs_HF_encoder_forward']:6.2f} "
                 f"{s['entities_per_text']:8.2f} {s['peak_rss_rise_mib']:8.1f}"
             )

@@ -2,8 +2,8 @@
 
 For every checkpoint (MiniLM / tiny DeBERTa-v2, uni / bi), flat and nested decoding, 3 and 20
 labels, over all hand-written sentences and the three long documents: identical
-(start, end, label) sets per text and scores within 1e-4 (see ``tests/fixtures/compare.py`` for the
-borderline rule). Then the reverse direction: a checkpoint saved by biomedner predicts the same in
+(start, end, label) sets per text and scores within 1e-4, 5e-4 for the tiny DeBERTa uni-encoder
+(``TOL_BY_CHECKPOINT``; see ``tests/fixtures/compare.py`` for the borderline rule). Then the reverse direction: a checkpoint saved by biomedner predicts the same in
 gliner.
 """
 
@@ -30,6 +30,11 @@ pytestmark = pytest.mark.parity
 
 THRESHOLD = 0.5
 TOL = 1e-4
+# The tiny DeBERTa uni-encoder's calibrated head turns float rounding in the encoder (5e-7 on
+# states of unit scale) into up to 3e-4 of score: gliner moves that much against itself with the
+# batch's padding (below), and biomedner's CPU encoder path (modeling/fast_deberta.py) computes
+# the same attention in another order. The entity sets must still agree.
+TOL_BY_CHECKPOINT = {"deberta_uni_ckpt": 5e-4}
 BATCH_SIZE = 8
 # Characters some tokenizers turn into no sub-token at all. gliner then gives every later word
 # the vector of the word after it (a known reference bug, see test_words_without_sub_tokens);
@@ -65,7 +70,8 @@ def _reference(path: Path, labels_key: str, mode: str) -> list[list[dict]]:
 
 
 def _assert_parity(name: str, texts: list[str], reference: Any, candidate: Any) -> None:
-    report = compare_predictions(texts, reference, candidate, threshold=THRESHOLD, tol=TOL)
+    tol = TOL_BY_CHECKPOINT.get(name.split("/")[0], TOL)
+    report = compare_predictions(texts, reference, candidate, threshold=THRESHOLD, tol=tol)
     print(report.summary(name))
     assert not report.problems, report.summary(name) + "\n" + "\n".join(report.problems)
 

@@ -93,11 +93,13 @@ def test_training_mode_applies_the_dropouts():
 
 @pytest.mark.parametrize(
     "model_type, extra",
-    [("deberta-v2", {}), ("electra", {"embedding_size": 16})],  # relative attention; projection
+    # DeBERTa-v2 runs fast_deberta.py, except with the convolution; ELECTRA: embedding projection
+    [("deberta-v2", {"conv_kernel_size": 3}), ("electra", {"embedding_size": 16})],
 )
 def test_other_layouts_run_the_reference_forward(model_type, extra):
     enc = encoder(model_type, **extra)
     assert not supports_fast_path(enc.backbone)
+    assert not enc._fast_path
     ids, mask, positions, read = padded_batch()
     with torch.inference_mode():
         full = enc(ids, mask)

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
 
 from biomedner.errors import CheckpointError
-from biomedner.modeling.fast_bert import encode_at_positions, supports_fast_path
+from biomedner.modeling import fast_bert, fast_deberta
 
 try:  # transformers >= 5
     from transformers.initialization import no_init_weights
@@ -47,7 +48,8 @@ class TextEncoder(nn.Module):
         self.projection = (
             nn.Linear(backbone_width, hidden_size) if backbone_width != hidden_size else None
         )
-        self._fast_path = supports_fast_path(self.backbone)
+        self._fast_encode = fast_encoder(self.backbone)
+        self._fast_path = self._fast_encode is not None
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         # input_ids, attention_mask: [B, T] -> token states [B, T, D]
@@ -66,12 +68,12 @@ class TextEncoder(nn.Module):
         position_mask: torch.Tensor,
     ) -> torch.Tensor:
         """Token states [B, P, D] at ``positions`` [B, P], zero where ``position_mask`` is
-        False. On CPU with a BERT-style backbone this skips padding and unread last-layer work
-        (``fast_bert.py``); otherwise the full forward is gathered. Both give the same numbers
-        and gradients. GPUs keep the full forward: they are launch-bound on these sizes, and
-        packing would add a device sync."""
+        False. On CPU with a BERT-style or DeBERTa-v2/v3 backbone this skips padding and unread
+        last-layer work (``fast_bert.py``, ``fast_deberta.py``); otherwise the full forward is
+        gathered. Both give the same numbers and gradients. GPUs keep the full forward: they
+        are launch-bound on these sizes, and packing would add a device sync."""
         if self._fast_path and input_ids.is_cpu:
-            hidden = encode_at_positions(
+            hidden = self._fast_encode(
                 self.backbone, input_ids, attention_mask, positions, position_mask
             )
             if self.projection is None:
@@ -80,6 +82,20 @@ class TextEncoder(nn.Module):
         hidden = self.forward(input_ids, attention_mask)
         hidden = hidden.gather(1, positions.unsqueeze(-1).expand(-1, -1, hidden.size(-1)))
         return _zero_unread(hidden, position_mask)
+
+
+FastEncode = Callable[
+    [nn.Module, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor
+]
+
+
+def fast_encoder(backbone: nn.Module) -> FastEncode | None:
+    """The CPU shortcut that reproduces ``backbone``'s forward at read positions, if any."""
+    if fast_bert.supports_fast_path(backbone):
+        return fast_bert.encode_at_positions
+    if fast_deberta.supports_fast_deberta(backbone):
+        return fast_deberta.encode_at_positions
+    return None
 
 
 def _zero_unread(states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -111,6 +111,28 @@ def choice_table(out: Path) -> list[str]:
     return [*lines, "", f"chosen: **{choice['chosen']}**"]
 
 
+def tuned_table(out: Path) -> list[str]:
+    lines = [
+        "| arm | threshold tuned on dev (per seed) | strict F1 at 0.5 | strict F1 at the tuned threshold | relaxed, tuned |",
+        "|---|---|---|---|---|",
+    ]
+    for arm in ("s2", "s1_v1v2", "s12"):
+        paths = sorted((out / "eval" / "tuned").glob(f"{arm}_seed[0-9]/report.json"))
+        if not paths:
+            lines.append(f"| {ARMS[arm]} | not run yet | | | |")
+            continue
+        entries = [json.loads(p.read_text())["benchmarks"]["ncbi_disease"] for p in paths]
+        fixed = [e["metrics"]["strict"]["micro"]["f1"] for e in entries]
+        tuned = [e["tuned"]["metrics"]["strict"]["micro"]["f1"] for e in entries]
+        relaxed = [e["tuned"]["metrics"]["relaxed"]["micro"]["f1"] for e in entries]
+        thresholds = ", ".join(f"{e['tuned']['threshold']:.2f}" for e in entries)
+        lines.append(
+            f"| {ARMS[arm]} ({len(paths)} seeds) | {thresholds} | {_spread(fixed)} | "
+            f"{_spread(tuned)} | {_spread(relaxed)} |"
+        )
+    return lines
+
+
 def speed_modes_table(out: Path) -> list[str]:
     base = out / "eval" / "test" / "s12_seed0" / "report.json"
     rows = [("fp32", base)] + [
@@ -159,6 +181,8 @@ def main() -> None:
         "### Zero-shot, test splits (strict / relaxed micro F1, mean ± sd over seeds)", "",
         *zero_shot_table(out), "",
         "### Paired comparisons", *comparison_tables(out, args.iterations), "",
+        "### NCBI-disease test with the threshold tuned on its dev split", "",
+        *tuned_table(out), "",
         "### int8 and bf16 on CPU (stage 1 + 2, seed 0)", "", *speed_modes_table(out), "",
         "### 10-shot", "", *fewshot_table(out),
     ]  # fmt: skip

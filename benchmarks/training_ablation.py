@@ -170,19 +170,20 @@ def plan(out: Path, seeds: list[int]) -> list[Job]:
 
 def _priority(job: Job) -> int:
     """What the ablation needs first when compute runs short: the three arms and their test
-    scores, then the trainer comparison, the data-amount arm, int8/bf16, 10-shot."""
+    scores, then the trainer comparison, the data-amount arm, int8/bf16 (issue 17), the
+    tuned-threshold check, 10-shot."""
     name = job.name
     if name.startswith(("s1_v1v2", "s12_", "eval_dev", "choose", "s2_", "s12")) and "seed" in name:
         return 0 if not name.startswith("eval_test") else 1
     if name.startswith(("eval_test_s1_v1v2", "eval_test_s12_seed", "eval_test_s2")):
-        return 2 if not name.endswith(("_int8", "_bf16")) else 6
+        return 2 if not name.endswith(("_int8", "_bf16")) else 5
     if name == "gliner_trainer":
         return 3
     if "s1_v1_" in name:
         return 4
     if name.startswith("eval_tuned"):
-        return 5
-    return 6
+        return 6
+    return 7
 
 
 def _bind_chosen(jobs: list[Job], out: Path, seeds: list[int]) -> None:

@@ -109,6 +109,22 @@ def approximate_randomization(
     }
 
 
+def _bootstrap_result(
+    d: np.ndarray, observed: float, level: float, n_resamples: int, seed: int
+) -> dict[str, float | list[float]]:
+    """Percentile interval of the resampled differences ``d`` and the re-centred p-value."""
+    alpha = (1.0 - level) / 2.0
+    hits = int(np.sum(np.abs(d - observed) >= abs(observed) - 1e-12))
+    return {
+        "method": "paired_bootstrap",
+        "difference": observed,
+        "ci95": [float(np.quantile(d, alpha)), float(np.quantile(d, 1 - alpha))],
+        "p_value": (hits + 1) / (n_resamples + 1),
+        "resamples": n_resamples,
+        "seed": seed,
+    }
+
+
 def paired_bootstrap(
     a: np.ndarray,
     b: np.ndarray,
@@ -131,17 +147,7 @@ def paired_bootstrap(
         w = _weights(rng, n_docs, size)
         diffs.append(_f1(w @ a) - _f1(w @ b))
         done += size
-    d = np.concatenate(diffs)
-    alpha = (1.0 - level) / 2.0
-    hits = int(np.sum(np.abs(d - observed) >= abs(observed) - 1e-12))
-    return {
-        "method": "paired_bootstrap",
-        "difference": observed,
-        "ci95": [float(np.quantile(d, alpha)), float(np.quantile(d, 1 - alpha))],
-        "p_value": (hits + 1) / (n_resamples + 1),
-        "resamples": n_resamples,
-        "seed": seed,
-    }
+    return _bootstrap_result(np.concatenate(diffs), observed, level, n_resamples, seed)
 
 
 # ---------------------------------------------------------------- mean over several benchmarks
@@ -217,14 +223,4 @@ def mean_paired_bootstrap(
             total += _f1(w @ a) - _f1(w @ b)
         diffs.append(total / len(pairs))
         done += size
-    d = np.concatenate(diffs)
-    alpha = (1.0 - level) / 2.0
-    hits = int(np.sum(np.abs(d - observed) >= abs(observed) - 1e-12))
-    return {
-        "method": "paired_bootstrap",
-        "difference": observed,
-        "ci95": [float(np.quantile(d, alpha)), float(np.quantile(d, 1 - alpha))],
-        "p_value": (hits + 1) / (n_resamples + 1),
-        "resamples": n_resamples,
-        "seed": seed,
-    }
+    return _bootstrap_result(np.concatenate(diffs), observed, level, n_resamples, seed)

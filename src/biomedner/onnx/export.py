@@ -156,48 +156,19 @@ def _write(model: Any, out: Path, quantize: str | None) -> None:
         )
         graphs["labels"] = LABEL_GRAPH
         vectors = module.encode_labels(ids, mask).detach()
-        inputs = (
-            batch.input_ids,
-            batch.attention_mask,
-            batch.word_index,
-            batch.word_mask,
-            vectors.unsqueeze(0).expand(batch.input_ids.size(0), -1, -1).contiguous(),
-        )
-        names = ["input_ids", "attention_mask", "word_index", "word_mask", "label_vectors"]
-        shapes = (
-            {0: dims["batch"], 1: dims["tokens"]},
-            {0: dims["batch"], 1: dims["tokens"]},
-            {0: dims["batch"], 1: dims["words"]},
-            {0: dims["batch"], 1: dims["words"]},
-            {0: dims["batch"], 1: dims["labels"]},
-        )
-        _export(_BiGraph(module).eval(), inputs, out / SPAN_GRAPH, names, ["logits"], shapes)
+        label_inputs = (vectors.unsqueeze(0).expand(batch.input_ids.size(0), -1, -1).contiguous(),)
+        label_names = ["label_vectors"]
+        graph: torch.nn.Module = _BiGraph(module)
     else:
-        inputs = (
-            batch.input_ids,
-            batch.attention_mask,
-            batch.word_index,
-            batch.word_mask,
-            batch.label_index,
-            batch.label_mask,
-        )
-        names = [
-            "input_ids",
-            "attention_mask",
-            "word_index",
-            "word_mask",
-            "label_index",
-            "label_mask",
-        ]
-        shapes = (
-            {0: dims["batch"], 1: dims["tokens"]},
-            {0: dims["batch"], 1: dims["tokens"]},
-            {0: dims["batch"], 1: dims["words"]},
-            {0: dims["batch"], 1: dims["words"]},
-            {0: dims["batch"], 1: dims["labels"]},
-            {0: dims["batch"], 1: dims["labels"]},
-        )
-        _export(_UniGraph(module).eval(), inputs, out / SPAN_GRAPH, names, ["logits"], shapes)
+        label_inputs = (batch.label_index, batch.label_mask)
+        label_names = ["label_index", "label_mask"]
+        graph = _UniGraph(module)
+    # the words' tensors, then the labels' (vectors for the bi-encoder, prompt slots for uni)
+    inputs = (batch.input_ids, batch.attention_mask, batch.word_index, batch.word_mask)
+    names = ["input_ids", "attention_mask", "word_index", "word_mask", *label_names]
+    per_row = [dims["tokens"]] * 2 + [dims["words"]] * 2 + [dims["labels"]] * len(label_names)
+    shapes = tuple({0: dims["batch"], 1: d} for d in per_row)
+    _export(graph.eval(), inputs + label_inputs, out / SPAN_GRAPH, names, ["logits"], shapes)
     graphs["span"] = SPAN_GRAPH
     if quantize == "int8":
         # the span graph only: the label tower runs once per label set (LabelSet caches it),

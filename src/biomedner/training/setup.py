@@ -73,7 +73,7 @@ def prepare_stage(
             continue
         records, info = load_source(src, config)
         counts: Counter[str] = Counter()
-        known_only = not getattr(src, "sample_negatives", True)
+        known_only = not samples_negatives(src)
         examples = build_examples(
             records, pipeline, replace(settings, known_labels_only=known_only), counts
         )
@@ -102,14 +102,19 @@ def prepare_stage(
     return StageData(stream=stream, pools=pools, info=infos, example_counts=dict(totals))
 
 
+def samples_negatives(source: Source) -> bool:
+    """Whether labels may be drawn as negatives for this source's examples: not for per-type
+    query data, whose unasked types are unknown rather than absent."""
+    return getattr(source, "sample_negatives", True)
+
+
 def negative_pools(
     sources: list[Source], negatives_from: str, own: list[list[str]]
 ) -> list[list[str]]:
     """The labels each source's negatives are sampled from (``stages.negatives_from``)."""
     shared = sorted(set().union(*own)) if negatives_from == "stage" else None
     return [
-        [] if not getattr(src, "sample_negatives", True) else (shared or labels)
-        for src, labels in zip(sources, own)
+        (shared or labels) if samples_negatives(src) else [] for src, labels in zip(sources, own)
     ]
 
 

@@ -173,8 +173,8 @@ def _priority(job: Job) -> int:
     scores, then the trainer comparison, the data-amount arm, int8/bf16 (issue 17), the
     tuned-threshold check, 10-shot."""
     name = job.name
-    if name.startswith(("s1_v1v2", "s12_", "eval_dev", "choose", "s2_", "s12")) and "seed" in name:
-        return 0 if not name.startswith("eval_test") else 1
+    if name.startswith(("s1_v1v2", "s12", "s2_", "eval_dev", "choose")):
+        return 0
     if name.startswith(("eval_test_s1_v1v2", "eval_test_s12_seed", "eval_test_s2")):
         return 2 if not name.endswith(("_int8", "_bf16")) else 5
     if name == "gliner_trainer":

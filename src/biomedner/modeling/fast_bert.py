@@ -26,6 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from biomedner.modeling.packed import Queries, Shape, pack, read_queries
+
 # layer classes whose forward is self-attention -> BertSelfOutput -> intermediate -> output,
 # post-LN, with nothing else in the attention scores
 _POST_LN_LAYERS = frozenset(
@@ -64,48 +66,16 @@ def encode_at_positions(
 ) -> torch.Tensor:
     """input_ids, attention_mask [B, T], positions, position_mask [B, P] -> last hidden states
     [B, P, D] at those token positions, zero where ``position_mask`` is False."""
-    batch, length = input_ids.shape
-    keep = attention_mask.bool()
-    real = keep.flatten().nonzero().squeeze(1)  # [N] padded index of each real token
-    shape = _Shape(batch, length, real, keep[:, None, None, :])
-    hidden = backbone.embeddings(input_ids=input_ids)  # [B, T, D]
-    hidden = hidden.reshape(batch * length, -1).index_select(0, real)  # [N, D]
+    hidden, shape = pack(backbone.embeddings(input_ids=input_ids), attention_mask)  # [N, D]
     layers = backbone.encoder.layer
     for layer in layers[:-1]:
         hidden = _layer(layer, hidden, shape)
-    # the last layer's queries only where read: each read position's packed token row
-    packed_row = keep.flatten().cumsum(0) - 1  # padded index -> packed row, at real tokens
-    padded = positions + torch.arange(batch, device=positions.device)[:, None] * length
-    read = position_mask.flatten().nonzero().squeeze(1)  # [M] index into B * P
-    rows = packed_row.index_select(0, padded.flatten().index_select(0, read))
-    out = _layer(layers[-1], hidden, shape, _Queries(rows, read, positions.size(1)))  # [M, D]
-    full = out.new_zeros(batch * positions.size(1), out.size(-1)).index_copy_(0, read, out)
-    return full.view(batch, positions.size(1), -1)
-
-
-class _Shape:
-    """The padded layout: attention needs it, everything else works on packed tokens."""
-
-    def __init__(self, batch: int, length: int, real: torch.Tensor, key_mask: torch.Tensor):
-        self.batch, self.length, self.real, self.key_mask = batch, length, real, key_mask
-
-    def pad(self, packed: torch.Tensor, real: torch.Tensor | None = None, length: int = 0):
-        """[N, D] packed rows -> [B * L, D], zero elsewhere (by default L = T, the tokens)."""
-        real = self.real if real is None else real
-        out = packed.new_zeros(self.batch * (length or self.length), packed.size(-1))
-        return out.index_copy_(0, real, packed)
-
-
-class _Queries:
-    """The last layer's query rows: ``rows`` [M] index the packed tokens; ``read`` [M] places
-    them in a [B * per_row] layout for attention."""
-
-    def __init__(self, rows: torch.Tensor, read: torch.Tensor, per_row: int):
-        self.rows, self.read, self.per_row = rows, read, per_row
+    queries = read_queries(shape, positions, position_mask)
+    return queries.unpack(_layer(layers[-1], hidden, shape, queries))
 
 
 def _layer(
-    layer: nn.Module, hidden: torch.Tensor, shape: _Shape, queries: _Queries | None = None
+    layer: nn.Module, hidden: torch.Tensor, shape: Shape, queries: Queries | None = None
 ) -> torch.Tensor:
     """One post-LN layer. hidden [N, D] packed -> [N, D], or [M, D] at ``queries`` only."""
     attn = layer.attention.self

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from biomedner.modeling.fast_bert import _Queries, _Shape
+from biomedner.modeling.packed import Queries, Shape, pack, read_queries
 
 _ATTENTION_TERMS = frozenset({"c2p", "p2c"})
 _REL_NORMS = frozenset({"none", "layer_norm"})
@@ -69,26 +69,16 @@ def encode_at_positions(
 ) -> torch.Tensor:
     """input_ids, attention_mask [B, T], positions, position_mask [B, P] -> last hidden states
     [B, P, D] at those token positions, zero where ``position_mask`` is False."""
-    batch, length = input_ids.shape
-    keep = attention_mask.bool()
-    real = keep.flatten().nonzero().squeeze(1)  # [N] padded index of each real token
-    shape = _Shape(batch, length, real, keep[:, None, None, :])
-    # absolute positions, if the layout has them, are added here on the padded layout as in
-    # the reference; padding rows are dropped right after
-    hidden = backbone.embeddings(input_ids=input_ids, mask=attention_mask)  # [B, T, D]
-    hidden = hidden.reshape(batch * length, -1).index_select(0, real)  # [N, D]
-    relative = _Relative.build(backbone.encoder, length, positions)
+    # absolute positions, if the layout has them, are added on the padded layout as in the
+    # reference; padding rows are dropped by the packing right after
+    embedded = backbone.embeddings(input_ids=input_ids, mask=attention_mask)  # [B, T, D]
+    hidden, shape = pack(embedded, attention_mask)  # [N, D]
+    relative = _Relative.build(backbone.encoder, shape.length, positions)
     layers = backbone.encoder.layer
     for layer in layers[:-1]:
         hidden = _layer(layer, hidden, shape, relative)
-    packed_row = keep.flatten().cumsum(0) - 1  # padded index -> packed row, at real tokens
-    padded = positions + torch.arange(batch, device=positions.device)[:, None] * length
-    read = position_mask.flatten().nonzero().squeeze(1)  # [M] index into B * P
-    rows = packed_row.index_select(0, padded.flatten().index_select(0, read))
-    queries = _Queries(rows, read, positions.size(1))
-    out = _layer(layers[-1], hidden, shape, relative, queries)  # [M, D]
-    full = out.new_zeros(batch * positions.size(1), out.size(-1)).index_copy_(0, read, out)
-    return full.view(batch, positions.size(1), -1)
+    queries = read_queries(shape, positions, position_mask)
+    return queries.unpack(_layer(layers[-1], hidden, shape, relative, queries))
 
 
 def relative_buckets(distance: torch.Tensor, buckets: int, max_position: int) -> torch.Tensor:
@@ -148,9 +138,9 @@ class _Relative:
 def _layer(
     layer: nn.Module,
     hidden: torch.Tensor,
-    shape: _Shape,
+    shape: Shape,
     relative: _Relative,
-    queries: _Queries | None = None,
+    queries: Queries | None = None,
 ) -> torch.Tensor:
     """One DeBERTa layer. hidden [N, D] packed -> [N, D], or [M, D] at ``queries`` only."""
     attn = layer.attention.self

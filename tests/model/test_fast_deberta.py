@@ -10,8 +10,16 @@ import pytest
 import torch
 from tests.fixtures.biomedical_texts import LABELS_3, LABELS_20, LONG_DOCUMENTS, SENTENCES
 from tests.fixtures.compare import compare_predictions
+from tests.fixtures.fast_encoders import (
+    TEXTS,
+    assert_dropouts_apply,
+    assert_span_logits_match_reference,
+    gathered,
+    tiny_encoder,
+    weighted_grads,
+    window_batches,
+)
 
-from biomedner.inference.predictor import length_batches
 from biomedner.model import NERModel
 from biomedner.modeling import fast_bert, fast_deberta
 from biomedner.modeling.encoder import TextEncoder, fast_encoder
@@ -53,8 +61,7 @@ LAYOUTS = {
 
 
 def encoder(hidden_size: int = 32, **extra) -> TextEncoder:
-    torch.manual_seed(0)
-    return TextEncoder({**V3, **extra}, hidden_size, init_weights=True).eval()
+    return tiny_encoder({**V3, **extra}, hidden_size)
 
 
 def padded_batch(side: str = "right") -> tuple[torch.Tensor, ...]:
@@ -77,11 +84,6 @@ def padded_batch(side: str = "right") -> tuple[torch.Tensor, ...]:
     if side == "left":
         positions = positions + (LENGTH - torch.tensor(lengths))[:, None]
     return ids, mask, positions, read
-
-
-def gathered(full: torch.Tensor, positions: torch.Tensor, read: torch.Tensor) -> torch.Tensor:
-    rows = full.gather(1, positions.unsqueeze(-1).expand(-1, -1, full.size(-1)))
-    return rows * read.unsqueeze(-1)
 
 
 @pytest.mark.parametrize("buckets, max_position", [(256, 512), (64, 512), (8, 64), (8, 16)])
@@ -128,14 +130,8 @@ def test_gradients_of_every_parameter_match(layout):
     enc = encoder(hidden_size=24, **LAYOUTS[layout]).train()  # dropout rates are 0
     ids, mask, positions, read = padded_batch()
     weights = torch.randn(4, 6, 24, generator=torch.Generator().manual_seed(2))
-
-    def grads(states: torch.Tensor) -> dict[str, torch.Tensor]:
-        enc.zero_grad()
-        (states * weights).sum().backward()
-        return {n: p.grad.clone() for n, p in enc.named_parameters() if p.grad is not None}
-
-    expected = grads(gathered(enc(ids, mask), positions, read))
-    got = grads(enc.at_positions(ids, mask, positions, read))
+    expected = weighted_grads(enc, gathered(enc(ids, mask), positions, read), weights)
+    got = weighted_grads(enc, enc.at_positions(ids, mask, positions, read), weights)
     assert got.keys() == expected.keys()
     if layout != "no relative attention":
         assert "backbone.encoder.rel_embeddings.weight" in got
@@ -145,14 +141,7 @@ def test_gradients_of_every_parameter_match(layout):
 
 def test_training_mode_applies_the_dropouts():
     enc = encoder(attention_probs_dropout_prob=0.5, hidden_dropout_prob=0.5).train()
-    ids, mask, positions, read = padded_batch()
-    torch.manual_seed(3)
-    first = enc.at_positions(ids, mask, positions, read)
-    second = enc.at_positions(ids, mask, positions, read)
-    assert not torch.allclose(first, second)  # a fresh dropout draw per call
-    with torch.no_grad():
-        expected = enc.eval().at_positions(ids, mask, positions, read)
-    assert not torch.allclose(first, expected)
+    assert_dropouts_apply(enc, *padded_batch())
 
 
 def test_bf16_autocast_stays_within_bf16_rounding_of_fp32():
@@ -186,13 +175,6 @@ def test_each_backbone_gets_its_own_path():
 
 # ----------------------------------------------------------------- through the span models
 
-TEXTS = [
-    "Tamoxifen lowered ESR1 signalling in MCF-7 cells.",
-    "Fever.",
-    "Patients given 40 mg/day of atorvastatin reported myalgia and raised creatine kinase.",
-    " ".join(["the", "kinase", "domain", "of", "EGFR", "binds", "erlotinib"] * 20),  # 2 windows
-]
-
 
 @pytest.fixture(scope="module")
 def v3_backbone(tmp_path_factory) -> Path:
@@ -209,40 +191,10 @@ def v3_model(request, v3_backbone) -> NERModel:
     )
 
 
-def _batches(model: NERModel, labels: list[str]):
-    prepared = model.pipeline.prepare(TEXTS, [labels] * len(TEXTS))
-    rows = prepared.rows
-    batches = [
-        model.pipeline.collate_rows([rows[i] for i in ids])
-        for ids in length_batches(prepared.windows, 3)
-    ]
-    assert any(not bool(b.attention_mask.all()) for b in batches)  # padding is exercised
-    assert len(prepared.windows) > len(TEXTS)  # and a text in several windows
-    return batches
-
-
 def test_span_logits_equal_the_reference_forward(v3_model, monkeypatch):
-    module = v3_model.module
-    assert module.encoder._fast_encode is fast_deberta.encode_at_positions
-    batches = _batches(v3_model, LABELS_3)
-    if not v3_model.pipeline.labels_in_prompt:
-        vectors = v3_model.encode_labels(LABELS_3).vectors
-        for b in batches:
-            b.label_vectors = vectors
-
-    def logits() -> list[torch.Tensor]:
-        with torch.inference_mode():
-            return [module(b) for b in batches]
-
-    fast = logits()
-    monkeypatch.setattr(module.encoder, "_fast_path", False)
-    reference = logits()
-    for b, got, expected in zip(batches, fast, reference):
-        n = b.word_mask.sum(-1)
-        start = torch.arange(b.word_mask.size(1))[None, :, None]
-        width = torch.arange(module.config.max_width)[None, None, :]
-        valid = (start + width) < n[:, None, None]
-        torch.testing.assert_close(got[valid], expected[valid], atol=1e-4, rtol=1e-4)
+    assert v3_model.module.encoder._fast_encode is fast_deberta.encode_at_positions
+    batches = window_batches(v3_model, LABELS_3)
+    assert_span_logits_match_reference(v3_model, batches, monkeypatch)
 
 
 def test_training_gradients_equal_the_reference_forward(v3_model, monkeypatch):
@@ -259,11 +211,9 @@ def test_training_gradients_equal_the_reference_forward(v3_model, monkeypatch):
     try:
 
         def grads() -> dict[str, torch.Tensor]:
-            module.zero_grad()
             logits = module(batch)
             weights = torch.randn(logits.shape, generator=torch.Generator().manual_seed(4))
-            (logits * weights).sum().backward()
-            return {n: p.grad.clone() for n, p in module.named_parameters() if p.grad is not None}
+            return weighted_grads(module, logits, weights)
 
         fast = grads()
         monkeypatch.setattr(module.encoder, "_fast_path", False)

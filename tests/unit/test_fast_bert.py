@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from tests.fixtures.fast_encoders import (
+    assert_dropouts_apply,
+    gathered,
+    tiny_encoder,
+    weighted_grads,
+)
 
 from biomedner.modeling.encoder import TextEncoder
 from biomedner.modeling.fast_bert import supports_fast_path
@@ -20,13 +26,12 @@ TINY = {
 
 
 def encoder(model_type: str, hidden_size: int = 32, **extra) -> TextEncoder:
-    torch.manual_seed(0)
     config = {"model_type": model_type, **TINY, **extra}
     if model_type == "roberta":
         config["pad_token_id"] = 1
     if model_type == "electra":
         config.setdefault("embedding_size", TINY["hidden_size"])
-    return TextEncoder(config, hidden_size, init_weights=True).eval()
+    return tiny_encoder(config, hidden_size)
 
 
 def padded_batch() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -40,11 +45,6 @@ def padded_batch() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     read = positions > 0  # padding slots point at 0 and are not read
     read[:, 0] = True
     return ids, mask, positions, read
-
-
-def gathered(full: torch.Tensor, positions: torch.Tensor, read: torch.Tensor) -> torch.Tensor:
-    rows = full.gather(1, positions.unsqueeze(-1).expand(-1, -1, full.size(-1)))
-    return rows * read.unsqueeze(-1)
 
 
 @pytest.mark.parametrize("model_type", ["bert", "roberta", "electra"])
@@ -65,30 +65,16 @@ def test_gradients_match_the_full_forward():
     enc = encoder("bert", 24)
     ids, mask, positions, read = padded_batch()
     weights = torch.randn(3, 5, 24)
-
-    def grads(states: torch.Tensor) -> list[torch.Tensor]:
-        enc.zero_grad()
-        (states * weights).sum().backward()
-        return [p.grad.clone() for p in enc.parameters() if p.grad is not None]
-
-    full = enc(ids, mask)
-    expected = grads(gathered(full, positions, read))
-    got = grads(enc.at_positions(ids, mask, positions, read))
-    assert len(got) == len(expected) > 0
-    for g, e in zip(got, expected):
-        torch.testing.assert_close(g, e, atol=1e-5, rtol=1e-4)
+    expected = weighted_grads(enc, gathered(enc(ids, mask), positions, read), weights)
+    got = weighted_grads(enc, enc.at_positions(ids, mask, positions, read), weights)
+    assert got.keys() == expected.keys() and len(got) > 0
+    for name in expected:
+        torch.testing.assert_close(got[name], expected[name], atol=1e-5, rtol=1e-4, msg=name)
 
 
 def test_training_mode_applies_the_dropouts():
     enc = encoder("bert", attention_probs_dropout_prob=0.5, hidden_dropout_prob=0.5).train()
-    ids, mask, positions, read = padded_batch()
-    torch.manual_seed(3)
-    first = enc.at_positions(ids, mask, positions, read)
-    second = enc.at_positions(ids, mask, positions, read)
-    assert not torch.allclose(first, second)  # a fresh dropout draw per call
-    with torch.no_grad():
-        expected = enc.eval().at_positions(ids, mask, positions, read)
-    assert not torch.allclose(first, expected)
+    assert_dropouts_apply(enc, *padded_batch())
 
 
 @pytest.mark.parametrize(

@@ -22,8 +22,9 @@ from biomedner.io import checkpoint as ckpt
 from biomedner.io.hub import resolve_model_dir
 from biomedner.labels import descriptions_to_prompts, normalize_labels
 from biomedner.logging import get_logger
+from biomedner.text.characters import check_characters
 from biomedner.text.pipeline import TextPipeline
-from biomedner.text.prompt import check_characters, validate_labels
+from biomedner.text.prompt import validate_labels
 from biomedner.types import DecodeMode, Entity
 
 if TYPE_CHECKING:  # torch loads with a torch model: the ONNX backend runs without it

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from biomedner.corpora._util import read_text
 from biomedner.errors import FormatError, InputError
+from biomedner.text.characters import lone_surrogate
 
 RECORD_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 # a single token ending like a file name: a missing "x.txt" is a typo, not a text to annotate
@@ -81,12 +82,7 @@ def read_records(path: Path) -> list[tuple[str, str]]:
 
 
 def check_unicode(text: str, where: str | Path, line: int | None) -> None:
-    """A lone surrogate (``"\\ud800"`` in JSON) is not a character: no output can hold it."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        reason = (
-            f"the text holds a lone surrogate U+{ord(text[exc.start]):04X} at character "
-            f"{exc.start}, which is not valid Unicode; fix the input"
-        )
-        raise FormatError(reason, str(where), line) from None
+    """FormatError naming the file (and line) or option if ``text`` holds a lone surrogate."""
+    problem = lone_surrogate(text)
+    if problem is not None:
+        raise FormatError(f"the text holds {problem}; fix the input", str(where), line)

@@ -9,17 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from biomedner.errors import InputError
-
-
-def check_characters(text: str, what: str) -> None:
-    """A lone surrogate (``"\\ud800"``) is no character: no tokenizer or output file takes it."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InputError(
-            f"{what} holds a lone surrogate U+{ord(text[exc.start]):04X} at character "
-            f"{exc.start}, which is not valid Unicode"
-        ) from None
+from biomedner.text.characters import check_characters
 
 
 def validate_labels(labels: object, *, reserved: Sequence[str] = ()) -> list[str]:

@@ -26,7 +26,7 @@ from biomedner.errors import InputError
 from biomedner.logging import get_logger
 from biomedner.serve.batching import MicroBatcher, ServerClosing
 from biomedner.serve.documents import read_documents, write_documents
-from biomedner.serve.middleware import RequestGuard
+from biomedner.serve.middleware import RequestGuard, error_body
 from biomedner.serve.schemas import (
     AnnotateRequest,
     AnnotateResponse,
@@ -57,8 +57,16 @@ class LimitExceeded(Exception):
     """A request over one of the server's limits; the message names the option that sets it."""
 
 
+# The errors a route raises on purpose and the status each is answered with, its message as the
+# body's detail. The OpenAPI document lists these statuses, plus the API key's 401, the body
+# check's 422 and the middleware's 500.
+_STATUS_OF_ERROR: dict[type[Exception], int] = {
+    InputError: 422,
+    LimitExceeded: 413,
+    ServerClosing: 503,
+}
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody} for status in (401, 413, 422, 500, 503)
+    status: {"model": ErrorBody} for status in sorted({401, 422, 500, *_STATUS_OF_ERROR.values()})
 }
 
 
@@ -232,22 +240,17 @@ def _key_checker(api_key: str | None) -> Any:
 
 def _add_error_handlers(app: FastAPI) -> None:
     def reply(request: Request, status: int, detail: str, headers: Any = None) -> JSONResponse:
-        request_id = getattr(request.state, "request_id", None)
-        return JSONResponse(
-            {"detail": detail, "request_id": request_id}, status_code=status, headers=headers
-        )
+        body = error_body(detail, getattr(request.state, "request_id", None))
+        return JSONResponse(body, status_code=status, headers=headers)
 
-    @app.exception_handler(InputError)
-    async def input_error(request: Request, exc: InputError) -> JSONResponse:
-        return reply(request, 422, str(exc))
+    def answer_with(status: int) -> Any:
+        async def handler(request: Request, exc: Exception) -> JSONResponse:
+            return reply(request, status, str(exc))
 
-    @app.exception_handler(LimitExceeded)
-    async def limit_exceeded(request: Request, exc: LimitExceeded) -> JSONResponse:
-        return reply(request, 413, str(exc))
+        return handler
 
-    @app.exception_handler(ServerClosing)
-    async def closing(request: Request, exc: ServerClosing) -> JSONResponse:
-        return reply(request, 503, str(exc))
+    for error, status in _STATUS_OF_ERROR.items():
+        app.add_exception_handler(error, answer_with(status))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -44,7 +44,7 @@ class RequestGuard:
         body, problem = await self._read_body(scope, receive)
         if problem is not None:
             status, detail = problem
-            await _send_json(send_with_id, status, {"detail": detail, "request_id": request_id})
+            await _send_json(send_with_id, status, error_body(detail, request_id))
             return
         replayed = False
 
@@ -62,15 +62,10 @@ class RequestGuard:
                 "internal error, request id %s: %s %s", request_id, scope["method"], scope["path"]
             )
             if not started:
-                await _send_json(
-                    send_with_id,
-                    500,
-                    {
-                        "detail": "internal server error; the server log has the details under "
-                        "this request id",
-                        "request_id": request_id,
-                    },
+                detail = (
+                    "internal server error; the server log has the details under this request id"
                 )
+                await _send_json(send_with_id, 500, error_body(detail, request_id))
 
     async def _read_body(
         self, scope: dict[str, Any], receive: Any
@@ -98,6 +93,12 @@ class RequestGuard:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks), None
+
+
+def error_body(detail: str, request_id: str | None) -> dict[str, Any]:
+    """Every error reply's JSON body (``schemas.ErrorBody``): the reason, and the request id the
+    server log files it under."""
+    return {"detail": detail, "request_id": request_id}
 
 
 def _too_large(size: int, limit: int, *, at_least: bool = False) -> str:

@@ -12,6 +12,7 @@ from tests.fixtures.biomedical_texts import LABELS_3, LABELS_20, LONG_DOCUMENTS,
 from tests.fixtures.compare import compare_predictions
 from tests.fixtures.fast_encoders import (
     TEXTS,
+    TINY,
     assert_dropouts_apply,
     assert_span_logits_match_reference,
     gathered,
@@ -30,12 +31,7 @@ LENGTH = 40
 # normalised relative table, no absolute positions. 8 buckets: distances past 4 are bucketed.
 V3 = {
     "model_type": "deberta-v2",
-    "hidden_size": 32,
-    "num_hidden_layers": 3,
-    "num_attention_heads": 4,
-    "intermediate_size": 64,
-    "vocab_size": 120,
-    "max_position_embeddings": 64,
+    **TINY,
     "relative_attention": True,
     "position_buckets": 8,
     "norm_rel_ebd": "layer_norm",
@@ -166,8 +162,7 @@ def test_the_convolution_layout_runs_the_reference_forward():
 
 
 def test_each_backbone_gets_its_own_path():
-    shape = ("hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size")
-    bert = TextEncoder({"model_type": "bert", **{k: V3[k] for k in shape}}, 32)
+    bert = TextEncoder({"model_type": "bert", **TINY}, 32)
     assert fast_encoder(bert.backbone) is fast_bert.encode_at_positions
     assert fast_encoder(encoder().backbone) is fast_deberta.encode_at_positions
     assert not fast_bert.supports_fast_path(encoder().backbone)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 from tests.fixtures.fast_encoders import (
+    TINY,
     assert_dropouts_apply,
     gathered,
     tiny_encoder,
@@ -14,15 +15,6 @@ from tests.fixtures.fast_encoders import (
 
 from biomedner.modeling.encoder import TextEncoder
 from biomedner.modeling.fast_bert import supports_fast_path
-
-TINY = {
-    "hidden_size": 32,
-    "num_hidden_layers": 3,
-    "num_attention_heads": 4,
-    "intermediate_size": 64,
-    "vocab_size": 120,
-    "max_position_embeddings": 64,
-}
 
 
 def encoder(model_type: str, hidden_size: int = 32, **extra) -> TextEncoder:

@@ -47,3 +47,20 @@ def test_read_positions_find_their_packed_rows_and_unpack_in_place():
     expected = embedded.gather(1, positions[..., None].expand(-1, -1, 2)) * read[..., None]
     assert unpacked.shape == (3, 3, 2)
     assert torch.equal(unpacked, expected)
+
+
+def test_heads_split_on_the_padded_layout_and_merge_back_to_packed_rows():
+    embedded, mask = _batch()
+    packed, shape = pack(embedded.repeat(1, 1, 3), mask)  # [9, 6]: 3 heads of width 2
+    heads = shape.split_heads(packed, 3)
+    assert heads.shape == (3, 3, 4, 2)
+    assert torch.equal(heads[1, 2, 2], packed[4, 4:])  # row 1's first real token, head 2
+    assert not bool(heads[1, :, :2].any())  # its left padding is zero
+    assert torch.equal(shape.merge_heads(heads), packed)
+    positions = torch.tensor([[3, 1], [2, 0], [0, 0]])
+    read = torch.tensor([[True, True], [True, False], [True, False]])
+    queries = read_queries(shape, positions, read)
+    at_reads = shape.split_heads(packed.index_select(0, queries.rows), 3, queries)
+    assert at_reads.shape == (3, 3, 2, 2)
+    assert not bool(at_reads[1, :, 1].any())  # not read
+    assert torch.equal(shape.merge_heads(at_reads, queries), packed.index_select(0, queries.rows))

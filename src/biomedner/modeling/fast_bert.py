@@ -80,18 +80,10 @@ def _layer(
     """One post-LN layer. hidden [N, D] packed -> [N, D], or [M, D] at ``queries`` only."""
     attn = layer.attention.self
     heads = attn.num_attention_heads
-
-    def split(padded: torch.Tensor) -> torch.Tensor:  # [B * L, D] -> [B, H, L, D / H]
-        return padded.view(shape.batch, -1, heads, padded.size(-1) // heads).transpose(1, 2)
-
-    key = split(shape.pad(attn.key(hidden)))
-    value = split(shape.pad(attn.value(hidden)))
-    if queries is None:
-        residual = hidden
-        query = split(shape.pad(attn.query(hidden)))
-    else:
-        residual = hidden.index_select(0, queries.rows)  # [M, D]
-        query = split(shape.pad(attn.query(residual), queries.read, queries.per_row))
+    key = shape.split_heads(attn.key(hidden), heads)
+    value = shape.split_heads(attn.value(hidden), heads)
+    residual = hidden if queries is None else hidden.index_select(0, queries.rows)  # [N or M, D]
+    query = shape.split_heads(attn.query(residual), heads, queries)
     context = F.scaled_dot_product_attention(
         query,
         key,
@@ -100,7 +92,6 @@ def _layer(
         dropout_p=attn.dropout.p if attn.training else 0.0,
         scale=attn.scaling,
     )  # [B, H, L, D / H]
-    context = context.transpose(1, 2).reshape(-1, residual.size(-1))  # [B * L, D]
-    context = context.index_select(0, shape.real if queries is None else queries.read)
+    context = shape.merge_heads(context, queries)
     attended = layer.attention.output(context, residual)
     return layer.output(layer.intermediate(attended), attended)

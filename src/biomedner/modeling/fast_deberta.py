@@ -145,20 +145,11 @@ def _layer(
     """One DeBERTa layer. hidden [N, D] packed -> [N, D], or [M, D] at ``queries`` only."""
     attn = layer.attention.self
     heads = attn.num_attention_heads
-
-    def split(padded: torch.Tensor) -> torch.Tensor:  # [B * L, H * d] -> [B, H, L, d]
-        return padded.view(shape.batch, -1, heads, padded.size(-1) // heads).transpose(1, 2)
-
-    key = split(shape.pad(attn.key_proj(hidden)))
-    value = split(shape.pad(attn.value_proj(hidden)))
-    if queries is None:
-        residual = hidden
-        query = split(shape.pad(attn.query_proj(hidden)))
-        index = relative.full_index
-    else:
-        residual = hidden.index_select(0, queries.rows)  # [M, D]
-        query = split(shape.pad(attn.query_proj(residual), queries.read, queries.per_row))
-        index = relative.read_index
+    key = shape.split_heads(attn.key_proj(hidden), heads)
+    value = shape.split_heads(attn.value_proj(hidden), heads)
+    residual = hidden if queries is None else hidden.index_select(0, queries.rows)  # [N or M, D]
+    query = shape.split_heads(attn.query_proj(residual), heads, queries)
+    index = relative.full_index if queries is None else relative.read_index
     terms = set(attn.pos_att_type)
     scale = math.sqrt(query.size(-1) * (1 + len(terms & _ATTENTION_TERMS)))
     if relative.embeddings is not None and terms:
@@ -174,8 +165,7 @@ def _layer(
         dropout_p=attn.dropout.p if attn.training else 0.0,
         scale=1.0 / scale,
     )  # [B, H, L, d]
-    context = context.transpose(1, 2).reshape(-1, context.size(1) * context.size(-1))
-    context = context.index_select(0, shape.real if queries is None else queries.read)
+    context = shape.merge_heads(context, queries)
     attended = layer.attention.output(context, residual)
     return layer.output(layer.intermediate(attended), attended)
 

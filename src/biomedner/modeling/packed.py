@@ -19,11 +19,26 @@ class Shape:
         self.real = self.keep.flatten().nonzero().squeeze(1)  # [N] padded index of each token
         self.key_mask = self.keep[:, None, None, :]  # [B, 1, 1, T] for attention
 
-    def pad(self, packed: torch.Tensor, real: torch.Tensor | None = None, length: int = 0):
-        """[N, D] packed rows -> [B * L, D], zero elsewhere (by default L = T, the tokens)."""
-        real = self.real if real is None else real
-        out = packed.new_zeros(self.batch * (length or self.length), packed.size(-1))
-        return out.index_copy_(0, real, packed)
+    def pad(self, packed: torch.Tensor, queries: Queries | None = None) -> torch.Tensor:
+        """[N, D] packed token rows -> [B * T, D], zero at padding; with ``queries``, their
+        [M, D] rows -> [B * P, D], zero where not read."""
+        if queries is None:
+            out = packed.new_zeros(self.batch * self.length, packed.size(-1))
+            return out.index_copy_(0, self.real, packed)
+        out = packed.new_zeros(self.batch * queries.per_row, packed.size(-1))
+        return out.index_copy_(0, queries.read, packed)
+
+    def split_heads(
+        self, packed: torch.Tensor, heads: int, queries: Queries | None = None
+    ) -> torch.Tensor:
+        """Packed rows of a projection [N or M, H * d] -> attention's padded [B, H, L, d]."""
+        padded = self.pad(packed, queries)
+        return padded.view(self.batch, -1, heads, padded.size(-1) // heads).transpose(1, 2)
+
+    def merge_heads(self, context: torch.Tensor, queries: Queries | None = None) -> torch.Tensor:
+        """Attention's output [B, H, L, d] -> packed rows [N or M, H * d], padding dropped."""
+        context = context.transpose(1, 2).reshape(-1, context.size(1) * context.size(-1))
+        return context.index_select(0, self.real if queries is None else queries.read)
 
 
 class Queries:

@@ -14,12 +14,15 @@ one encoder available offline) for both shapes. Weights are random: entities per
 agreement with gliner torch's entities, show whether two runners do the same work, not accuracy.
 
 Sections: one per kind and label count (``--labels``, default 3 and 20); for the bi-encoder
-also ``--cached-labels`` (default 1,000), where every runner that can gets its label vectors
-computed once, outside the timing (biomedner: ``encode_labels`` -> ``LabelSet``; gliner torch:
-label-encoder vectors + ``batch_predict_with_embeds``; gliner ONNX: the same vectors into a
-graph exported with a label-embedding input), so the target "bi-encoder with 1,000 cached labels
->= 0.6x its 3-label speed" is printed at the end. In plain bi sections ``biomedner fp32 cached``
-is biomedner fp32 with a LabelSet of that section's labels.
+also ``--cached-labels`` (default 1,000), where the runners get their label vectors computed
+once, outside the timing (biomedner: ``encode_labels`` -> ``LabelSet``; gliner torch and int8:
+their label encoder's vectors + ``batch_predict_with_embeds``; gliner ONNX: gliner torch's
+vectors into a graph exported with a label-embedding input), so the target "bi-encoder with
+1,000 cached labels >= 0.6x its 3-label speed" is printed at the end. The cached sections run
+the references and ``--cached-runners`` (default: biomedner's runners; gliner's int8 and ONNX
+runners take minutes a call there on 2 cores, as these random weights put many span scores near
+0.5 and gliner decodes every candidate above the threshold in Python). In plain bi sections
+``biomedner fp32 cached`` is biomedner fp32 with a LabelSet of that section's labels.
 
 Runners (``--runners``): the three references always run; gliner's ONNX runners use gliner
 0.2.29's own export (``export_to_onnx(quantize=True)``, see ``gliner_onnx_export.py``, which
@@ -143,6 +146,7 @@ OPTIONAL = (
     "fast-gliner",
     "fast-gliner int8",
 )
+CACHED_DEFAULT = ("biomedner int8", "biomedner bf16", "biomedner onnx", "biomedner onnx-int8")
 FAST_GLINER = {"fast-gliner": "model.onnx", "fast-gliner int8": "model_quantized.onnx"}
 
 
@@ -178,7 +182,11 @@ class Models:
         if wanted & {"gliner onnx", "gliner onnx-int8"} or fast:
             from benchmarks.gliner_onnx_export import EMBEDS, FULL, export_gliner_onnx
 
-            cached = kind == "bi" and bool(args.cached_labels)
+            cached = (
+                kind == "bi"
+                and bool(args.cached_labels)
+                and bool(wanted & set(args.cached_runners) & {"gliner onnx", "gliner onnx-int8"})
+            )
             g_dir = export_gliner_onnx(
                 self.g, work / f"gliner-onnx-{ckpt.name}", with_embeds=cached
             )
@@ -252,8 +260,11 @@ Runner = Callable[[list[str]], list]
 
 def runners(m: Models, labels: list[str], cached: bool, wanted: set[str], args, log) -> dict:
     """name -> function of the texts, for one section. ``cached``: label vectors computed here,
-    once, outside the timing. ``log[name]`` collects a child's own compute seconds per call."""
+    once, outside the timing, and only the ``--cached-runners`` besides the references.
+    ``log[name]`` collects a child's own compute seconds per call."""
     import torch
+
+    use = (wanted & set(args.cached_runners)) if cached else wanted
 
     kw = {"threshold": args.threshold, "batch_size": args.batch}
     gkw = {"threshold": args.threshold, "batch_size": args.batch}
@@ -264,18 +275,18 @@ def runners(m: Models, labels: list[str], cached: bool, wanted: set[str], args, 
         return lambda t: model.predict_batch(t, target, **kw, **extra)
 
     out: dict[str, Runner] = {"biomedner fp32": bm(m.fp32)}
-    if m.plain is not None:
+    if m.plain is not None and "biomedner fp32 ref-enc" in use:
         out["biomedner fp32 ref-enc"] = bm(m.plain)
-    if bi and not cached and "biomedner fp32 cached" in wanted:
+    if bi and not cached and "biomedner fp32 cached" in use:
         label_set = m.fp32.encode_labels(labels)
         out["biomedner fp32 cached"] = lambda t: m.fp32.predict_batch(t, label_set, **kw)
-    if m.int8 is not None:
+    if m.int8 is not None and "biomedner int8" in use:
         out["biomedner int8"] = bm(m.int8)
-    if "biomedner bf16" in wanted:
+    if "biomedner bf16" in use:
         out["biomedner bf16"] = bm(m.fp32, autocast_dtype=torch.bfloat16)
-    if m.onnx is not None:
+    if m.onnx is not None and "biomedner onnx" in use:
         out["biomedner onnx"] = bm(m.onnx)
-    if m.onnx_int8 is not None:
+    if m.onnx_int8 is not None and "biomedner onnx-int8" in use:
         out["biomedner onnx-int8"] = bm(m.onnx_int8)
 
     def gl(model, vectors=None) -> Runner:
@@ -285,12 +296,14 @@ def runners(m: Models, labels: list[str], cached: bool, wanted: set[str], args, 
 
     vectors = _gliner_label_vectors(m.g, labels) if cached else None
     out["gliner torch"] = gl(m.g, vectors)
-    if m.gq is not None:
+    if m.gq is not None and "gliner int8" in use:
         out["gliner int8"] = gl(m.gq, _gliner_label_vectors(m.gq, labels) if cached else None)
     for name, (full, embeds) in m.g_onnx.items():
-        out[name] = gl(embeds, vectors) if cached else gl(full)
+        if name in use:
+            out[name] = gl(embeds, vectors) if cached else gl(full)
     for name, child in m.children.items():
-        out[name] = _child_runner(child, labels, args.batch, log.setdefault(name, []))
+        if name in use:  # fast-gliner runs uni-encoders only, so never cached
+            out[name] = _child_runner(child, labels, args.batch, log.setdefault(name, []))
 
     backbone = m.fp32.module.encoder.backbone
     pipeline = m.fp32.pipeline
@@ -371,6 +384,7 @@ def run_section(run: dict, texts: list[str], repeats: int, log: dict, m: Models)
             print(f"  {name}: skipped: {exc}", file=sys.stderr)
             m.skipped[name] = str(exc)
             del run[name]
+            m.children.pop(name).close()  # and in the later sections
             continue
         print(f"  warm-up {name}: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
         stats[name] = {"peak_rss_rise_mib": round(_hwm_mib() - before, 1), "times": []}
@@ -444,6 +458,13 @@ def main() -> None:
         help="bi-encoder only: label counts run with label vectors computed once, outside the "
         "timing ('' for none)",
     )
+    ap.add_argument(
+        "--cached-runners",
+        default=",".join(CACHED_DEFAULT),
+        help="those of --runners that also run in the cached-label sections (besides the three "
+        "references; default: biomedner's; gliner's int8 and ONNX runners take minutes per "
+        "call at 1,000 labels on 2 cores with these random weights, so they are opt-in)",
+    )
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threshold", type=float, default=0.5)
@@ -470,6 +491,12 @@ def main() -> None:
     unknown = sorted(wanted - set(OPTIONAL) - set(REFERENCES))
     if unknown:
         ap.error(f"--runners: unknown runner(s) {', '.join(unknown)}; choose from {OPTIONAL}")
+    args.cached_runners = [n.strip() for n in args.cached_runners.split(",") if n.strip()]
+    unknown = sorted(set(args.cached_runners) - set(OPTIONAL) - set(REFERENCES))
+    if unknown:
+        ap.error(
+            f"--cached-runners: unknown runner(s) {', '.join(unknown)}; choose from {OPTIONAL}"
+        )
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     if not kinds or set(kinds) - {"uni", "bi"}:
         ap.error(f"--kinds: expected uni, bi or uni,bi, got {args.kinds!r}")

@@ -127,3 +127,23 @@ def test_prob_floor_is_gliners_clamped_focal_loss(smoothing):
     (ref_grad,) = torch.autograd.grad(ref, logits)
     assert float(ours.detach()) == pytest.approx(float(ref.detach()), rel=1e-5)
     assert torch.allclose(ours_grad, ref_grad, atol=1e-6)
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "linear"])
+def test_learning_rate_schedule_is_transformers_at_every_step(schedule):
+    import torch
+    from transformers import get_cosine_schedule_with_warmup, get_linear_schedule_with_warmup
+
+    from biomedner.training.optim import lr_factor
+
+    total, warmup = 400, 20
+    reference = {"cosine": get_cosine_schedule_with_warmup,
+                 "linear": get_linear_schedule_with_warmup}[schedule]  # fmt: skip
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched = reference(optimizer, warmup, total)
+    for step in range(total):
+        assert lr_factor(step, total, warmup, schedule) == pytest.approx(
+            optimizer.param_groups[0]["lr"], abs=1e-12
+        ), step
+        optimizer.step()
+        sched.step()

@@ -64,9 +64,11 @@ def build_optimizer(module: nn.Module, optim: OptimConfig) -> torch.optim.AdamW:
 
 
 def lr_factor(step: int, total: int, warmup: int, schedule: str) -> float:
-    """Multiplier of the base learning rate at optimiser step ``step`` (0-based)."""
+    """Multiplier of the base learning rate at optimiser step ``step`` (0-based). The warm-up
+    starts at 0, as transformers' schedules do, so equal settings give gliner's Trainer's
+    learning rate at every step (``tests/parity/test_training_parity.py``)."""
     if warmup > 0 and step < warmup:
-        return (step + 1) / warmup
+        return step / warmup
     if schedule == "constant":
         return 1.0
     progress = (step - warmup) / max(1, total - warmup)
@@ -79,7 +81,7 @@ def lr_factor(step: int, total: int, warmup: int, schedule: str) -> float:
 def build_scheduler(
     optimizer: torch.optim.Optimizer, total_steps: int, optim: OptimConfig
 ) -> torch.optim.lr_scheduler.LambdaLR:
-    warmup = round(optim.warmup_ratio * total_steps)
+    warmup = math.ceil(optim.warmup_ratio * total_steps)  # as transformers counts them
     return torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: lr_factor(s, total_steps, warmup, optim.schedule)
     )

@@ -80,6 +80,7 @@ class OptimConfig(_Closed):
     focal_alpha: float = Field(default=0.75, le=1.0)  # < 0 disables the alpha weighting
     focal_gamma: float = Field(default=0.0, ge=0)
     label_smoothing: float = Field(default=0.0, ge=0, lt=1)
+    prob_floor: float = Field(default=0.0, ge=0, lt=0.5)  # losses.FocalSpanLoss; gliner: 1e-6
     loss_reduction: Literal["sum", "mean"] = "sum"
     max_types: int = Field(default=25, gt=0)
     neg_type_ratio: float = Field(default=1.0, ge=0)
@@ -168,9 +169,10 @@ class StageConfig(_Closed):
     steps: int = Field(gt=0)  # optimiser steps
     sources: list[Source] = Field(min_length=1)
     optim: dict[str, Any] = Field(default_factory=dict)  # overrides of [optim] for this stage
-    # where sampled negative labels come from: each source's own labels, or every source's of
-    # the stage (a source with sample_negatives = false gets none either way)
-    negatives_from: Literal["source", "stage"] = "source"
+    # where sampled negative labels come from: each source's own labels, every source's of the
+    # stage, or the labels of the other examples of the same micro-batch (gliner's in-batch
+    # negatives: frequent, in-domain types); a source with sample_negatives = false gets none
+    negatives_from: Literal["source", "stage", "batch"] = "source"
 
     @model_validator(mode="after")
     def _one_source_on(self) -> StageConfig:

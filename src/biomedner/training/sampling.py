@@ -1,7 +1,8 @@
 """Label sampling and batch construction: examples -> (EncodedBatch, multi-hot targets).
 
 Per example the label list is its positive labels, its explicit negatives, and about
-``neg_type_ratio`` times as many negatives drawn from the stage's label pool; the list is
+``neg_type_ratio`` times as many negatives drawn from the stage's label pool, or, with
+``negatives_in_batch``, from the labels of the batch's other examples; the list is
 shuffled (``shuffle_labels``) so the model cannot learn label positions (unshuffled lists are
 sorted), and capped at ``max_types``. Caps never drop silently: positive labels cut by ``max_types`` or by the
 encoder's token limit are counted. Bi-encoder batches share one label list (the union), encoded
@@ -32,7 +33,8 @@ class BatchContext:
     max_types: int
     neg_type_ratio: float
     shuffle_labels: bool
-    label_pool: list[str]
+    label_pool: list[str]  # empty: this source gets no sampled negatives
+    negatives_in_batch: bool = False  # draw from the other examples' labels instead of the pool
 
 
 @dataclass
@@ -50,8 +52,14 @@ def _shuffled(rng: np.random.Generator, items: list[str]) -> list[str]:
 
 
 def example_labels(
-    ex: Example, rng: np.random.Generator, ctx: BatchContext, counts: Counter[str]
+    ex: Example,
+    rng: np.random.Generator,
+    ctx: BatchContext,
+    counts: Counter[str],
+    pool: list[str] | None = None,
 ) -> list[str]:
+    """``pool``: where negatives are drawn from, the context's label pool by default."""
+    pool = ctx.label_pool if pool is None else pool
     positives = ex.positives
     if len(positives) > ctx.max_types:
         keep = sorted(rng.choice(len(positives), ctx.max_types, replace=False).tolist())
@@ -63,13 +71,11 @@ def example_labels(
     explicit = [n for n in ex.negatives if n not in pos_set]
     n_sampled = round(rng.uniform(0.0, ctx.neg_type_ratio) * max(len(positives), 1))
     sampled: list[str] = []
-    if n_sampled > 0 and ctx.label_pool:
+    if n_sampled > 0 and pool:
         taken = set(explicit) | pos_set
-        draw = rng.choice(
-            len(ctx.label_pool), min(len(ctx.label_pool), n_sampled + len(taken)), replace=False
-        )
+        draw = rng.choice(len(pool), min(len(pool), n_sampled + len(taken)), replace=False)
         for i in draw.tolist():
-            label = ctx.label_pool[i]
+            label = pool[i]
             if label not in taken:
                 sampled.append(label)
                 taken.add(label)
@@ -117,10 +123,19 @@ def _fit_prompt(
     return kept
 
 
+def _batch_pools(examples: Sequence[Example], ctx: BatchContext) -> list[list[str] | None]:
+    """Per example, the labels its negatives come from (None: the context's pool)."""
+    if not ctx.negatives_in_batch or not ctx.label_pool:
+        return [None] * len(examples)
+    own = [set(ex.positives) for ex in examples]
+    return [sorted(set().union(*own[:i], *own[i + 1 :])) for i in range(len(examples))]
+
+
 def build_batch(
     examples: Sequence[Example], rng: np.random.Generator, ctx: BatchContext, counts: Counter[str]
 ) -> TrainBatch:
-    per_example = [example_labels(ex, rng, ctx, counts) for ex in examples]
+    pools = _batch_pools(examples, ctx)
+    per_example = [example_labels(ex, rng, ctx, counts, pool) for ex, pool in zip(examples, pools)]
     if ctx.pipeline.labels_in_prompt:
         label_lists = [_fit_prompt(ex, ls, ctx, counts) for ex, ls in zip(examples, per_example)]
         label_lists = [ls if ls else [ctx.label_pool[0]] for ls in label_lists]

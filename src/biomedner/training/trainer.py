@@ -181,6 +181,7 @@ class Trainer:
             neg_type_ratio=optim.neg_type_ratio,
             shuffle_labels=optim.shuffle_labels,
             label_pool=[],
+            negatives_in_batch=stage.negatives_from == "batch",
         )
         self.state.stage_index, self.state.stage_step = si, start_step
         run = StageRun(
@@ -240,7 +241,11 @@ class Trainer:
             module=module,
             optim=optim,
             loss_fn=FocalSpanLoss(
-                optim.focal_alpha, optim.focal_gamma, optim.loss_reduction, optim.label_smoothing
+                optim.focal_alpha,
+                optim.focal_gamma,
+                optim.loss_reduction,
+                optim.label_smoothing,
+                optim.prob_floor,
             ),
             optimizer=optimizer,
             scheduler=build_scheduler(optimizer, steps, optim),

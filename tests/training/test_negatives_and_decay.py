@@ -39,9 +39,9 @@ BATCH = [["gene", "disease"], ["chemical"], ["cell line", "gene"]]
 POOL = ["gene", "disease", "chemical", "cell line", "river", "city", "mountain", "actor"]
 
 
-def _labels(model, in_batch: bool, ratio: float, seed: int) -> list[list[str]]:
+def _labels(model, in_batch: bool, ratio: float, seed: int, per: str = "type") -> list[list[str]]:
     ctx = BatchContext(model.pipeline, max_types=25, neg_type_ratio=ratio, shuffle_labels=True,
-                       label_pool=POOL, negatives_in_batch=in_batch)  # fmt: skip
+                       label_pool=POOL, negatives_in_batch=in_batch, negatives_per=per)  # fmt: skip
     examples = [_example(i, labels) for i, labels in enumerate(BATCH)]
     return build_batch(examples, np.random.default_rng(seed), ctx, Counter()).labels
 
@@ -58,6 +58,16 @@ def test_in_batch_negatives_come_only_from_the_other_examples(model):
         ["cell line", "chemical", "disease", "gene"],
         ["cell line", "chemical", "disease", "gene"],
     ]
+
+
+def test_gliners_count_gives_none_or_one_per_mention(model):
+    counts: Counter[bool] = Counter()
+    for seed in range(40):
+        for own, got in zip(BATCH, _labels(model, False, 1.0, seed, per="mention")):
+            extra = len(got) - len(set(own))
+            assert extra in (0, len(own))  # each example's mentions have distinct labels
+            counts[extra == 0] += 1
+    assert 0.3 < counts[True] / sum(counts.values()) < 0.7  # randint(0, 1): half have none
 
 
 def test_pool_negatives_reach_labels_no_example_of_the_batch_has(model):

@@ -84,6 +84,9 @@ class OptimConfig(_Closed):
     loss_reduction: Literal["sum", "mean"] = "sum"
     max_types: int = Field(default=25, gt=0)
     neg_type_ratio: float = Field(default=1.0, ge=0)
+    # how many negatives an example gets: uniform(0, ratio) x its entity types, or gliner's
+    # randint(0, ratio) x its entity mentions (none for half the examples at ratio 1)
+    negatives_per: Literal["type", "mention"] = "type"
     shuffle_labels: bool = True
     precision: Precision = "fp32"
     skip_oom: bool = False

@@ -35,6 +35,7 @@ class BatchContext:
     shuffle_labels: bool
     label_pool: list[str]  # empty: this source gets no sampled negatives
     negatives_in_batch: bool = False  # draw from the other examples' labels instead of the pool
+    negatives_per: str = "type"  # "mention": gliner's count, randint(0, ratio) x mentions
 
 
 @dataclass
@@ -69,7 +70,10 @@ def example_labels(
         positives = [positives[i] for i in keep]
     pos_set = set(positives)
     explicit = [n for n in ex.negatives if n not in pos_set]
-    n_sampled = round(rng.uniform(0.0, ctx.neg_type_ratio) * max(len(positives), 1))
+    if ctx.negatives_per == "mention":
+        n_sampled = int(rng.integers(0, int(ctx.neg_type_ratio) + 1)) * len(ex.spans)
+    else:
+        n_sampled = round(rng.uniform(0.0, ctx.neg_type_ratio) * max(len(positives), 1))
     sampled: list[str] = []
     if n_sampled > 0 and pool:
         taken = set(explicit) | pos_set

@@ -182,6 +182,7 @@ class Trainer:
             shuffle_labels=optim.shuffle_labels,
             label_pool=[],
             negatives_in_batch=stage.negatives_from == "batch",
+            negatives_per=optim.negatives_per,
         )
         self.state.stage_index, self.state.stage_step = si, start_step
         run = StageRun(

@@ -83,7 +83,7 @@ def _biomedner_loss(path):
 
 # relative tolerance of the loss and of each gradient; the tiny DeBERTa's calibrated head
 # amplifies the encoder's float rounding (see test_parity_gliner.TOL_BY_CHECKPOINT)
-TOL = {"minilm_uni_ckpt": 1e-5, "deberta_uni_ckpt": 1e-4}
+TOL = {"minilm_uni_ckpt": 1e-5, "deberta_uni_ckpt": 5e-4}
 
 
 @pytest.mark.parametrize("ckpt", ["minilm_uni_ckpt", "deberta_uni_ckpt"])

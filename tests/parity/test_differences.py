@@ -141,3 +141,27 @@ def test_row_duplicate_labels(minilm_uni_ckpt: Path) -> None:
     assert not [m for m in messages if "duplicate" in m.lower() or "disease" in m]
     with pytest.raises(InputError, match="'disease' is given twice"):
         biomedner_model(minilm_uni_ckpt).predict_batch(texts, repeated)
+
+
+def test_row_training_loss_clamps_probabilities() -> None:
+    """gliner's focal loss clamps probabilities at 1e-6 inside the logarithms: a gold span scored
+    below that (or a negative above 1 - 1e-6) adds a constant and no gradient. biomedner's loss
+    is the exact cross-entropy unless ``optim.prob_floor`` is set."""
+    import torch
+    from gliner.modeling.loss_functions import focal_loss_with_logits
+
+    from biomedner.training.losses import FocalSpanLoss
+
+    logits = torch.tensor([-20.0, 20.0], requires_grad=True)
+    targets = torch.tensor([1.0, 0.0])
+    (theirs,) = torch.autograd.grad(
+        focal_loss_with_logits(logits, targets, alpha=0.75, gamma=0.0, reduction="sum"), logits
+    )
+    assert theirs.tolist() == [0.0, 0.0]
+    cells = (logits.view(1, 1, 1, 2), targets.view(1, 1, 1, 2), torch.ones(1, 1, 1, 2).bool())
+    (ours,) = torch.autograd.grad(FocalSpanLoss(0.75, 0.0, "sum")(*cells), logits)
+    assert ours.tolist() == pytest.approx([-0.75, 0.25], abs=1e-6)
+    (floored,) = torch.autograd.grad(
+        FocalSpanLoss(0.75, 0.0, "sum", prob_floor=1e-6)(*cells), logits
+    )
+    assert floored.tolist() == [0.0, 0.0]

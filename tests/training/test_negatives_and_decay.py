@@ -128,3 +128,9 @@ def test_prob_floor_stops_the_pull_of_a_label_the_model_is_sure_is_wrong():
     assert g_exact.flatten()[2] == pytest.approx(0.25, abs=1e-6)
     # the others are untouched
     assert torch.equal(g_floor.flatten()[[1, 3]], g_exact.flatten()[[1, 3]])
+
+
+def test_gliners_count_needs_a_whole_ratio():
+    with pytest.raises(ValueError, match="whole number with negatives_per = 'mention'"):
+        OptimConfig(negatives_per="mention", neg_type_ratio=0.5)
+    assert OptimConfig(negatives_per="mention", neg_type_ratio=2.0).neg_type_ratio == 2.0

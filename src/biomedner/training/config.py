@@ -92,6 +92,16 @@ class OptimConfig(_Closed):
     skip_oom: bool = False
     bucket_batches: int = Field(default=16, gt=0)  # batches per length-sorted pool
 
+    @model_validator(mode="after")
+    def _whole_ratio_per_mention(self) -> OptimConfig:
+        # gliner's count draws a whole number of negatives per mention up to the ratio
+        if self.negatives_per == "mention" and self.neg_type_ratio != int(self.neg_type_ratio):
+            raise ValueError(
+                "optim.neg_type_ratio must be a whole number with negatives_per = 'mention', "
+                f"got {self.neg_type_ratio}"
+            )
+        return self
+
 
 class RecordsSource(_Closed):
     """Training records JSONL (``biomedner.data.records``)."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+from collections import Counter
 
 import torch
 
@@ -33,13 +34,13 @@ def main() -> None:
 
     from gliner import GLiNER
 
-    from biomedner.decoding import label_mask, span_mask
     from biomedner.model import NERModel
     from biomedner.training import distributed as du
     from biomedner.training.config import OptimConfig
+    from biomedner.training.examples import Example
     from biomedner.training.losses import FocalSpanLoss
     from biomedner.training.optim import build_optimizer, build_scheduler
-    from biomedner.training.sampling import TrainBatch
+    from biomedner.training.sampling import TrainBatch, assemble_batch
     from biomedner.training.step import StepRunner
 
     torch.set_num_threads(1)
@@ -64,29 +65,17 @@ def main() -> None:
         device=torch.device("cpu"), dist=du.DistInfo(), micro_per_step=1,
     )  # fmt: skip
     processor = GLiNER.from_pretrained(f"{data_dir}/init", load_tokenizer=True).data_processor
-    width = model.pipeline.max_width
 
     def to_batch(raw: list[dict]) -> TrainBatch:
         mappings, _ = processor.batch_generate_class_mappings(raw, None)
         # gliner's empty window gets the label "" (an empty prompt entry); one plain label here
         label_lists = [list(c) if list(c) != [""] else ["entity"] for c in mappings]
-        words = [tuple(ex["tokenized_text"]) for ex in raw]
-        encoded = model.pipeline.collate_windows(words, label_lists)
-        b, w = len(raw), max(len(x) for x in words)
-        c = max(len(labels) for labels in label_lists)
-        targets = torch.zeros((b, w, width, c))
-        for i, (ex, labels) in enumerate(zip(raw, label_lists)):
-            index = {label: j for j, label in enumerate(labels)}
-            for start, last, label in ex["ner"]:
-                if label in index and last - start < width:
-                    targets[i, start, last - start, index[label]] = 1.0
-        valid = span_mask([len(x) for x in words], w, width).unsqueeze(-1) & label_mask(
-            [len(labels) for labels in label_lists], c
-        ).view(b, 1, 1, c)
-        return TrainBatch(
-            encoded=encoded, targets=targets, valid=valid, labels=label_lists,
-            example_ids=[str(i) for i in range(b)], num_tokens=int(encoded.attention_mask.sum()),
-        )  # fmt: skip
+        examples = [
+            Example(id=str(i), words=tuple(ex["tokenized_text"]), negatives=(), num_tokens=0,
+                    spans=tuple((s, last + 1, label) for s, last, label in ex["ner"]))
+            for i, ex in enumerate(raw)
+        ]  # fmt: skip
+        return assemble_batch(examples, label_lists, model.pipeline, Counter())
 
     order: list[int] = []
     slots = 0

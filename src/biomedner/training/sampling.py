@@ -147,11 +147,22 @@ def build_batch(
         shared = list(dict.fromkeys(l for ls in per_example for l in ls))
         shared = _shuffled(rng, shared) if ctx.shuffle_labels else sorted(shared)
         label_lists = [shared or [ctx.label_pool[0]]] * len(examples)
-    encoded = ctx.pipeline.collate_windows([ex.words for ex in examples], label_lists)
+    return assemble_batch(examples, label_lists, ctx.pipeline, counts)
+
+
+def assemble_batch(
+    examples: Sequence[Example],
+    label_lists: list[list[str]],
+    pipeline: TextPipeline,
+    counts: Counter[str],
+) -> TrainBatch:
+    """The batch for examples whose label lists are chosen: prompt tokens, multi-hot targets of
+    every gold span whose label is listed, and the mask of real spans and labels."""
+    encoded = pipeline.collate_windows([ex.words for ex in examples], label_lists)
     b = len(examples)
     w = max(len(ex.words) for ex in examples)
     c = max(len(ls) for ls in label_lists)
-    k = ctx.pipeline.max_width
+    k = pipeline.max_width
     targets = torch.zeros((b, w, k, c), dtype=torch.float32)
     for i, (ex, ls) in enumerate(zip(examples, label_lists)):
         index = {l: j for j, l in enumerate(ls)}

@@ -81,11 +81,13 @@ class LogProgress(Callback):
     loss: float = 0.0
     examples: int = 0
     tokens: int = 0
+    grad_norms: list[float] = field(default_factory=list)
     t0: float = field(default_factory=time.perf_counter)
     bar: Any = None
 
     def on_stage_begin(self, run: StageRun) -> None:
         self.loss, self.examples, self.tokens, self.t0 = 0.0, 0, 0, time.perf_counter()
+        self.grad_norms = []
         if run.config.progress_bar and run.dist.is_main and progress_enabled():
             from tqdm.auto import tqdm
 
@@ -101,6 +103,8 @@ class LogProgress(Callback):
         self.loss += result.loss
         self.examples += result.examples
         self.tokens += result.tokens
+        if result.grad_norm is not None:
+            self.grad_norms.append(result.grad_norm)
         every, done = run.config.log_every, run.step
         if done % every == 0 or run.stage_done:
             elapsed = max(time.perf_counter() - self.t0, 1e-9)
@@ -115,6 +119,10 @@ class LogProgress(Callback):
                 "lr_head": run.optimizer.param_groups[-1]["lr"],
                 "examples_per_s": self.examples / elapsed,
                 "tokens_per_s": self.tokens / elapsed,
+                # before clipping (optim.max_grad_norm), the mean over the logged steps
+                "grad_norm": sum(self.grad_norms) / len(self.grad_norms)
+                if self.grad_norms
+                else None,
             }
             if run.dist.is_main:
                 run.log.write(entry)
@@ -125,6 +133,7 @@ class LogProgress(Callback):
                     tok_s=f"{entry['tokens_per_s']:.0f}",
                 )
             self.loss, self.examples, self.tokens, self.t0 = 0.0, 0, 0, time.perf_counter()
+            self.grad_norms = []
         if self.bar is not None:
             self.bar.update(1)
 

@@ -32,6 +32,7 @@ class StepResult:
     examples: int = 0
     tokens: int = 0
     skipped: bool = False  # out of memory on some rank: no update was made
+    grad_norm: float | None = None  # the step's gradient norm before clipping; None if skipped
     example_ids: list[str] = field(default_factory=list)
 
 
@@ -79,7 +80,7 @@ class StepRunner:
             self.optimizer.zero_grad(set_to_none=True)
             result.skipped = True
         else:
-            self._update(where)
+            result.grad_norm = self._update(where)
         self.scheduler.step()
         return result
 
@@ -94,12 +95,13 @@ class StepRunner:
             loss.backward()
         return float(loss.detach())
 
-    def _update(self, where: str) -> None:
+    def _update(self, where: str) -> float:
+        """Clips and applies the step's gradients; returns their norm before clipping."""
         dist_utils.all_reduce_gradients(self.module, self.dist)
         if self.scaler is not None:
             self.scaler.unscale_(self.optimizer)
-        grads = [p.grad for p in self.module.parameters() if p.grad is not None]
-        norm = torch.nn.utils.get_total_norm(grads)
+        params = [p for p in self.module.parameters() if p.grad is not None]
+        norm = torch.nn.utils.get_total_norm([p.grad for p in params])
         # fp16's scaler skips such steps by design; otherwise one step would poison every weight
         if self.scaler is None and not bool(torch.isfinite(norm)):
             raise NonFiniteGradientError(
@@ -108,12 +110,15 @@ class StepRunner:
                 "'fp16' try 'fp32' to confirm, else lower the learning rates"
             )
         if self.optim.max_grad_norm is not None:
-            torch.nn.utils.clip_grads_with_norm_(grads, self.optim.max_grad_norm, norm)
+            # it takes the parameters: given the gradients themselves it finds no .grad on
+            # them and clips nothing, silently (biomedner trained unclipped that way once)
+            torch.nn.utils.clip_grads_with_norm_(params, self.optim.max_grad_norm, norm)
         if self.scaler is not None:
             self.scaler.step(self.optimizer)
             self.scaler.update()
         else:
             self.optimizer.step()
+        return float(norm)
 
 
 class NonFiniteGradientError(BiomednerError):

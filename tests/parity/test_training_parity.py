@@ -147,3 +147,65 @@ def test_learning_rate_schedule_is_transformers_at_every_step(schedule):
         ), step
         optimizer.step()
         sched.step()
+
+
+def test_optimiser_steps_follow_gliners_trainer_with_clipping(minilm_uni_ckpt, tmp_path):
+    """Five optimiser steps from the same weights on the same batch, dropout off: biomedner's
+    StepRunner (AdamW groups, schedule, clipping) against gliner's Trainer's optimiser, scheduler
+    and transformers' clipping. The gradient norm is far above ``max_grad_norm`` at every step,
+    so the losses only agree if both clip: when biomedner's clipping was a no-op they agreed at
+    the first two steps (Adam's first update does not depend on the gradient's scale) and not
+    after."""
+    import torch
+    from gliner.data_processing.collator import SpanDataCollator
+    from gliner.training import Trainer, TrainingArguments
+
+    from biomedner.training import distributed as dist_utils
+    from biomedner.training.config import OptimConfig
+    from biomedner.training.losses import FocalSpanLoss
+    from biomedner.training.optim import build_optimizer, build_scheduler
+    from biomedner.training.step import StepRunner
+
+    steps, clip = 5, 0.5
+    optim = OptimConfig(encoder_lr=1e-6, encoder_weight_decay=0.1, head_lr=1e-5,
+                        head_weight_decay=0.01, schedule="linear", warmup_ratio=0.0,
+                        max_grad_norm=clip, focal_alpha=0.75, focal_gamma=0.0)  # fmt: skip
+    ours, _, batch = _biomedner_loss(minilm_uni_ckpt)
+    optimizer = build_optimizer(ours, optim)
+    runner = StepRunner(
+        module=ours, optim=optim, loss_fn=FocalSpanLoss(0.75, 0.0, "sum", prob_floor=1e-6),
+        optimizer=optimizer,
+        scheduler=build_scheduler(optimizer, steps, optim), scaler=None, precision="fp32",
+        device=torch.device("cpu"), dist=dist_utils.DistInfo(), micro_per_step=1,
+    )  # fmt: skip
+
+    reference = load_gliner(minilm_uni_ckpt)
+    reference.model.eval()
+    collate = SpanDataCollator(reference.config, data_processor=reference.data_processor,
+                               prepare_labels=True)  # fmt: skip
+    raw = [{"tokenized_text": words, "ner": spans} for words, spans in WINDOWS]
+    inputs = {k: v for k, v in collate(raw, entity_types=LABELS).items()
+              if isinstance(v, torch.Tensor)}  # fmt: skip
+    args = TrainingArguments(
+        output_dir=str(tmp_path), max_steps=steps, learning_rate=1e-6, weight_decay=0.1,
+        others_lr=1e-5, others_weight_decay=0.01, lr_scheduler_type="linear", warmup_ratio=0.0,
+        max_grad_norm=clip, focal_loss_alpha=0.75, focal_loss_gamma=0.0, loss_reduction="sum",
+        use_cpu=True, report_to="none", save_strategy="no",
+    )  # fmt: skip
+    trainer = Trainer(model=reference, args=args, train_dataset=[0], data_collator=collate)
+    trainer.create_optimizer_and_scheduler(num_training_steps=steps)
+
+    ours_losses, ref_losses, norms = [], [], []
+    for step in range(steps):
+        result = runner.train_step(iter([batch]), f"step {step}")
+        ours_losses.append(result.loss)
+        norms.append(result.grad_norm)
+        trainer.optimizer.zero_grad()
+        loss = trainer.compute_loss(reference, inputs)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(reference.parameters(), clip)
+        trainer.optimizer.step()
+        trainer.lr_scheduler.step()
+        ref_losses.append(float(loss.detach()))
+    assert min(norms) > 10 * clip  # clipping is active at every step
+    assert ours_losses == pytest.approx(ref_losses, rel=1e-4)

@@ -35,7 +35,14 @@ STAGE2_VARIANTS: dict[str, list[str]] = {
 }
 # the four benchmarks of abstracts (the sentence-level sets take most of the evaluation time)
 GLINER_TRAINER_BENCHMARKS = "ncbi_disease,bc5cdr,biored,jnlpba"
-FEWSHOT = {"benchmarks": ["ncbi_disease"], "shots": 10, "seeds": [0, 1, 2], "steps": 60}
+# 10-shot from seed 0 of each arm, so the ablation's ranking can be read after adaptation too
+FEWSHOT = {
+    "arms": ["s12", "s1_v1v2", "s2"],
+    "benchmarks": ["ncbi_disease", "bc5cdr"],
+    "shots": 10,
+    "seeds": [0, 1, 2],
+    "steps": 60,
+}
 
 
 @dataclass
@@ -152,7 +159,7 @@ def plan(out: Path, seeds: list[int]) -> list[Job]:
     argv = [sys.executable, str(REPO / "benchmarks" / "gliner_trainer_comparison.py"),
             "--out", str(dest), "--steps", "400", "--benchmarks", GLINER_TRAINER_BENCHMARKS]  # fmt: skip
     jobs.append(Job("gliner_trainer", dest / "summary.json", [], argv))
-    for arm in ("s12",):
+    for arm in FEWSHOT["arms"]:
         for bench in FEWSHOT["benchmarks"]:
             dest = out / "fewshot" / f"{arm}_{bench}"
             argv = biomedner(

@@ -65,7 +65,10 @@ def test_overfit_two_sentences_then_save_reload_predict_identically(
     report = json.loads((tmp_path / "run" / "report.json").read_text())
     assert report["stages"][0]["examples"]["entities_used"] == 4
     log = [json.loads(l) for l in (tmp_path / "run" / "train_log.jsonl").read_text().splitlines()]
-    assert any(e["event"] == "train" for e in log)
+    train_lines = [e for e in log if e["event"] == "train"]
+    assert train_lines
+    # the gradient norm before clipping: a user reads it to see whether clipping is active
+    assert all(e["grad_norm"] > 0 for e in train_lines)
 
 
 def _two_stage(backbone, records, out):
